@@ -1,0 +1,150 @@
+# tether: build the guest init, its boot media and the host tools; run the tests.
+# See README.md. Every output goes under build/.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+VERSION := $(shell cat VERSION)
+B := build
+
+# Reproducible outputs: every timestamp written into the initramfs and the ISO.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+
+CC ?= cc
+MUSL_CC ?= musl-gcc
+CLANG ?= clang
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+
+WARNINGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+DEFINES := -D_GNU_SOURCE -DTETHER_VERSION='"$(VERSION)"'
+
+# The guest: static musl, linked against the sysroot built from Debian sources.
+SYSROOT := $(B)/sysroot
+GUEST_CFLAGS := $(WARNINGS) $(DEFINES) -Os -ffunction-sections -fdata-sections \
+	-isystem $(SYSROOT)/include -MMD -MP
+GUEST_LDFLAGS := -static -Wl,--gc-sections -s -L$(SYSROOT)/lib
+
+TETHER_SRCS := $(wildcard tether/*.c) common/fileio.c
+TETHER_OBJS := $(TETHER_SRCS:%.c=$(B)/guest/%.o)
+
+# Unit tests: one cmocka binary per module, built with the host compiler, plain and under
+# ASan/UBSan. test_NAME links tether/NAME.c and the common code.
+UNIT_TESTS := $(notdir $(basename $(wildcard tests/unit/test_*.c)))
+UNIT_COMMON := common/fileio.c
+HOST_CFLAGS := $(WARNINGS) $(DEFINES) $(CFLAGS) -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
+
+KERNEL_LOCK := $(B)/kernel/kernel.lock
+SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
+	scripts/qemu-boot initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
+	.ci/run
+C_FILES := $(wildcard tether/*.[ch] common/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
+
+.PHONY: all tether initramfs iso kernel sysroot bootstrap run check unit lint format clean
+
+all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso
+
+tether: $(B)/tether
+initramfs: $(B)/initramfs.cpio.gz
+iso: $(B)/tether.iso
+kernel: $(B)/vmlinuz
+sysroot: $(SYSROOT)/lib/libarchive.a
+
+bootstrap:
+	scripts/bootstrap
+
+# --- guest libraries and kernel, from Debian's archive -----------------------------------
+
+$(B)/src/.fetched: scripts/debian-fetch
+	scripts/debian-fetch source $(B)/src zlib libarchive util-linux jansson
+	touch $@
+
+# The script builds into a temporary tree and renames it: a sysroot that exists is whole.
+$(SYSROOT)/lib/libarchive.a: $(B)/src/.fetched scripts/build-sysroot
+	scripts/build-sysroot $(B)/src $(SYSROOT)
+
+$(KERNEL_LOCK): scripts/debian-fetch $(KERNEL_DEB)
+	scripts/debian-fetch kernel $(B)/kernel
+
+$(B)/vmlinuz: $(KERNEL_LOCK)
+	cp $(B)/kernel/root/boot/vmlinuz-$$(sed -n 's/^release //p' $<) $@
+
+# --- tether --------------------------------------------------------------------------------
+
+$(B)/guest/%.o: %.c $(SYSROOT)/lib/libarchive.a
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(B)/tether: $(TETHER_OBJS)
+	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -o $@
+
+$(B)/initramfs.cpio.gz: $(B)/tether $(KERNEL_LOCK) initramfs/mkinitramfs
+	initramfs/mkinitramfs $(B)/tether $(B)/kernel $@
+
+$(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg
+	iso/mkiso $(B)/vmlinuz $(B)/initramfs.cpio.gz $@
+
+# --- tests ---------------------------------------------------------------------------------
+
+$(B)/host/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(B)/host/test_%: $(B)/host/tests/unit/test_%.o $(B)/host/tether/%.o \
+		$(UNIT_COMMON:%.c=$(B)/host/%.o)
+	$(CC) $(LDFLAGS) $^ -lcmocka -o $@
+
+$(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/tether/%.o \
+		$(UNIT_COMMON:%.c=$(B)/asan/%.o)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ -lcmocka -o $@
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tether/%.c $(UNIT_COMMON)
+	@mkdir -p $(@D)
+	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined $^ -o $@
+
+UNIT_BINS := $(UNIT_TESTS:%=$(B)/host/%) $(UNIT_TESTS:%=$(B)/asan/%)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/%)
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do $$t || exit 1; done
+
+# Every test: unit (plain and sanitized), fuzz for a bounded time, lint, boot under QEMU.
+check:
+	scripts/bootstrap
+	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS)
+	tests/run $(B)
+
+lint:
+	clang-format --dry-run -Werror $(C_FILES)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--std=c11 -D_GNU_SOURCE -DTETHER_VERSION='"$(VERSION)"' \
+		--suppress=missingIncludeSystem tether common
+	shellcheck $(SHELL_SCRIPTS)
+
+format:
+	clang-format -i $(C_FILES)
+
+# The main job: boot the ISO in QEMU and show what tether does.
+run:
+	scripts/bootstrap
+	$(MAKE) all
+	scripts/qemu-boot --iso $(B)/tether.iso
+
+clean:
+	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/initramfs.cpio.gz \
+		$(B)/tether.iso $(B)/vmlinuz $(B)/boot-tests
+
+# Also forget the downloaded sources, the sysroot and the kernel.
+distclean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/guest $(B)/host $(B)/asan -name '*.d' 2>/dev/null)

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+#include "shutdown.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "earlyfs.h"
+#include "log.h"
+#include "mountinfo.h"
+
+#define POLL_MS 10
+#define UNMOUNT_TRIES 5
+#define UNMOUNT_RETRY_MS 50
+#define KILL_REAP_MS 1000
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+/* Reap children until none is left or ms pass. Returns whether none is left. */
+static bool reap_all(unsigned int ms)
+{
+	for (unsigned int waited = 0;; waited += POLL_MS) {
+		pid_t pid;
+
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		}
+		if (pid < 0 && errno == ECHILD)
+			return true;
+		if (waited >= ms)
+			return false;
+		sleep_ms(POLL_MS);
+	}
+}
+
+bool shutdown_kill_all(unsigned int grace_ms)
+{
+	/* kill(-1) reaches every process but PID 1 itself; ESRCH: there is none. */
+	if (kill(-1, SIGTERM) < 0 && errno == ESRCH)
+		return false;
+	if (reap_all(grace_ms))
+		return false;
+
+	kill(-1, SIGKILL);
+	if (!reap_all(KILL_REAP_MS))
+		log_warning("processes left after SIGKILL, continuing shutdown");
+	return true;
+}
+
+static int unmount_one(const char *target)
+{
+	for (int try = 0; try < UNMOUNT_TRIES; try++) {
+		if (umount2(target, 0) == 0)
+			return 0;
+		/* EINVAL: no longer a mount point, because its parent went first. */
+		if (errno == EINVAL || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		sleep_ms(UNMOUNT_RETRY_MS);
+	}
+	/* Still busy: detach it so its filesystem is at least flushed when the last user goes. */
+	if (umount2(target, MNT_DETACH) < 0)
+		return -errno;
+	return -EBUSY;
+}
+
+int shutdown_unmount_all(void)
+{
+	struct mountinfo_list mounts;
+	int failures = 0;
+	int r;
+
+	sync();
+	r = mountinfo_read(&mounts);
+	if (r < 0) {
+		log_error("read mount table: %s, skipping unmount", strerror(-r));
+		return 1;
+	}
+
+	for (size_t i = mounts.count; i-- > 0;) {
+		const char *target = mounts.targets[i];
+
+		if (strcmp(target, "/") == 0 || earlyfs_owns(target))
+			continue;
+		r = unmount_one(target);
+		if (r == -EBUSY) {
+			log_warning("unmount '%s': busy, detached it", target);
+			failures++;
+		} else if (r < 0) {
+			log_error("unmount '%s': %s", target, strerror(-r));
+			failures++;
+		}
+	}
+	mountinfo_list_free(&mounts);
+	sync();
+	return failures;
+}
+
+_Noreturn void shutdown_power_off(void)
+{
+	sync();
+	reboot(RB_POWER_OFF);
+
+	/* PID 1 must never exit: that is a kernel panic. Wait for someone to pull the plug. */
+	log_error("power off: %s, halting here", strerror(errno));
+	for (;;)
+		pause();
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TETHER_SHUTDOWN_H
+#define TETHER_SHUTDOWN_H
+
+#include <stdbool.h>
+
+/*
+ * Send SIGTERM to every process but PID 1, reap them for up to grace_ms, then SIGKILL and reap
+ * what is left. Returns whether SIGKILL was needed.
+ */
+bool shutdown_kill_all(unsigned int grace_ms);
+
+/*
+ * Unmount every filesystem but / and the early API mounts, newest first; a busy one is retried
+ * and then detached. Logs each failure. Returns how many could not be unmounted cleanly.
+ */
+int shutdown_unmount_all(void);
+
+/* sync and power the machine off. Never returns, whatever happens. */
+_Noreturn void shutdown_power_off(void);
+
+#endif
