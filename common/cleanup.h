@@ -39,18 +39,18 @@ static inline void cleanup_fclosep(FILE **f)
 #define _cleanup_close_ __attribute__((cleanup(cleanup_closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(cleanup_fclosep)))
 
-#define take_ptr(p)                                                                           \
-	({                                                                                    \
-		__typeof__(p) taken_ = (p);                                                   \
-		(p) = NULL;                                                                   \
-		taken_;                                                                       \
+#define take_ptr(p)                         \
+	({                                  \
+		__typeof__(p) taken_ = (p); \
+		(p) = NULL;                 \
+		taken_;                     \
 	})
 
-#define take_fd(fd)                                                                           \
-	({                                                                                    \
-		int taken_ = (fd);                                                            \
-		(fd) = -1;                                                                    \
-		taken_;                                                                       \
+#define take_fd(fd)                \
+	({                         \
+		int taken_ = (fd); \
+		(fd) = -1;         \
+		taken_;            \
 	})
 
 /* The negative errno of the last failed libc call, never 0 (a lost errno reads as EIO). */

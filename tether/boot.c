@@ -124,8 +124,9 @@ static void plan_modules(const struct boot *boot, const struct kmod_index *index
 		if (r == 1)
 			log_debug("module '%s': built into the kernel", names[i]);
 		else if (r == -ENOENT)
-			log_warning("module '%s': '%s' is not in modules.dep, continuing without it",
-				    names[i], plan->missing);
+			log_warning(
+				"module '%s': '%s' is not in modules.dep, continuing without it",
+				names[i], plan->missing);
 		else if (r < 0)
 			log_warning("module '%s': %s, continuing without it", names[i],
 				    strerror(-r));

@@ -174,7 +174,8 @@ static int visit_token(const char *key, const char *value, bool unterminated, vo
 		bool debug = true;
 
 		if (value && parse_bool(value, &debug) < 0)
-			return fail(state, -EINVAL, key, "expected a boolean (1/0, yes/no, on/off)");
+			return fail(state, -EINVAL, key,
+				    "expected a boolean (1/0, yes/no, on/off)");
 		options->debug = debug;
 		if (debug)
 			options->log_level = LOG_DEBUG;

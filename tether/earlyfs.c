@@ -27,8 +27,8 @@ static const struct early_mount early_mounts[] = {
 };
 
 /* EBUSY: the kernel or a previous init already mounted something there, which is fine. */
-static int mount_one(const char *source, const char *target, const char *type,
-		     unsigned long flags, const char *options)
+static int mount_one(const char *source, const char *target, const char *type, unsigned long flags,
+		     const char *options)
 {
 	if (mkdir(target, 0755) < 0 && errno != EEXIST)
 		return negative_errno();

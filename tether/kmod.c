@@ -19,11 +19,21 @@
 
 const char *const kmod_boot_modules[] = {
 	/* buses and disks */
-	"virtio_pci", "virtio_mmio", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod",
+	"virtio_pci",
+	"virtio_mmio",
+	"virtio_blk",
+	"virtio_scsi",
+	"sd_mod",
+	"sr_mod",
 	/* host channel: virtio-serial and vsock (loopback too, for testing in one guest) */
-	"virtio_console", "vmw_vsock_virtio_transport", "vsock_loopback",
+	"virtio_console",
+	"vmw_vsock_virtio_transport",
+	"vsock_loopback",
 	/* filesystems of layer, scratch, volume and config disks */
-	"overlay", "squashfs", "isofs", "ext4",
+	"overlay",
+	"squashfs",
+	"isofs",
+	"ext4",
 };
 const size_t kmod_boot_modules_count = ARRAY_SIZE(kmod_boot_modules);
 
@@ -90,7 +100,8 @@ static int parse_dep_line(char *line, struct kmod_index *index)
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (char *dep = strtok_r(colon + 1, " \t", &save); dep; dep = strtok_r(NULL, " \t", &save)) {
+	for (char *dep = strtok_r(colon + 1, " \t", &save); dep;
+	     dep = strtok_r(NULL, " \t", &save)) {
 		char *copy = strdup(dep);
 
 		if (!copy) {

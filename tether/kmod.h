@@ -12,9 +12,9 @@
 #define KMOD_PLAN_MAX 128
 
 struct kmod_module {
-	char *name;	  /* normalised: '-' reads as '_', no ".ko" suffix */
-	char *path;	  /* relative to the modules directory */
-	char **deps;	  /* paths, as modules.dep lists them */
+	char *name;  /* normalised: '-' reads as '_', no ".ko" suffix */
+	char *path;  /* relative to the modules directory */
+	char **deps; /* paths, as modules.dep lists them */
 	size_t n_deps;
 };
 

@@ -22,8 +22,8 @@ static char *decode_field(const char *field, size_t length)
 	for (size_t i = 0; i < length; i++) {
 		const char *p = field + i;
 
-		if (p[0] == '\\' && i + 3 < length && p[1] >= '0' && p[1] <= '3' &&
-		    p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+		if (p[0] == '\\' && i + 3 < length && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' &&
+		    p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
 			out[n++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
 			i += 3;
 			continue;

@@ -23,8 +23,7 @@ static void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-	}
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
 /* Reap children until none is left or ms pass. Returns whether none is left. */
@@ -33,8 +32,7 @@ static bool reap_all(unsigned int ms)
 	for (unsigned int waited = 0;; waited += POLL_MS) {
 		pid_t pid;
 
-		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
-		}
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {}
 		if (pid < 0 && errno == ECHILD)
 			return true;
 		if (waited >= ms)
