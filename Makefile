@@ -109,7 +109,8 @@ $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/tether/%.o \
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tether/%.c $(UNIT_COMMON)
 	@mkdir -p $(@D)
-	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined $^ -o $@
+	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $^ -o $@
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/host/%) $(UNIT_TESTS:%=$(B)/asan/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/%)

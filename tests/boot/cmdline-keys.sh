@@ -1,0 +1,15 @@
+#!/bin/sh
+# tether's keys on the command line take effect; unknown ones are named and skipped; other
+# keys, quoted ones included, are left alone. loglevel=8 lets the kernel print tether's debug
+# messages on the console.
+set -eu
+. tests/boot/lib.sh
+
+boot_kernel 'loglevel=8 tether.debug tether.modules=loop,nosuch_module tether.futurekey=1 foo="a b"'
+
+assert_console "tether: kernel command line: unknown key 'tether.futurekey', ignoring it"
+assert_console 'tether: kernel command line: .*tether.modules=loop,nosuch_module'
+assert_console "tether: module 'nosuch_module': 'nosuch_module' is not in modules.dep, continuing without it"
+assert_console "tether: module 'ext4': built into the kernel"
+assert_console 'tether: exit status 0, powering off'
+assert_clean_power_off

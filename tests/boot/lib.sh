@@ -1,0 +1,66 @@
+# shellcheck shell=sh
+# Helpers for boot tests: boot under QEMU, then assert on the console and QEMU's status.
+# A test script sources this file, calls boot_* once, then assert_* as often as it likes.
+# BUILD (the build directory) and WORK (a directory for this test's files) come from
+# tests/run.
+
+: "${BUILD:?}" "${WORK:?}"
+# Used by the scripts that source this file.
+# shellcheck disable=SC2034
+VERSION=$(cat VERSION)
+# shellcheck disable=SC2034
+KERNEL_RELEASE=$(sed -n 's/^release //p' "$BUILD/kernel/kernel.lock")
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-120}
+console="$WORK/console.log"
+status=
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- console (last 40 lines): $console" >&2
+	tail -n 40 "$console" >&2 2>/dev/null
+	exit 1
+}
+
+# The serial console ends lines with CR LF: keep plain lines for the assertions.
+strip_console() {
+	tr -d '\r' <"$console.raw" >"$console"
+}
+
+# boot_kernel [EXTRA-APPEND]: kernel and initramfs straight from QEMU.
+boot_kernel() {
+	status=0
+	timeout "$BOOT_TIMEOUT" scripts/qemu-boot --kernel "$BUILD/vmlinuz" \
+		--initrd "$BUILD/initramfs.cpio.gz" --append "${1:-}" --console "$console.raw" ||
+		status=$?
+	strip_console
+}
+
+# boot_iso: the ISO as a CD-ROM, through isolinux.
+boot_iso() {
+	status=0
+	timeout "$BOOT_TIMEOUT" scripts/qemu-boot --iso "$BUILD/tether.iso" \
+		--console "$console.raw" || status=$?
+	strip_console
+}
+
+assert_console() {
+	grep -qE -- "$1" "$console" || fail "console has no line matching '$1'"
+}
+
+refute_console() {
+	if grep -qE -- "$1" "$console"; then
+		fail "console has a line matching '$1': $(grep -E -- "$1" "$console" | head -n 1)"
+	fi
+}
+
+assert_status() {
+	[ "$status" = "$1" ] || fail "QEMU exited with status $status, expected $1 (124: timed out)"
+}
+
+# A clean end: tether said goodbye, the kernel powered off, nothing panicked, QEMU exited 0.
+assert_clean_power_off() {
+	assert_status 0
+	assert_console 'reboot: Power down'
+	refute_console 'Kernel panic'
+	refute_console 'Attempted to kill init'
+}
