@@ -27,13 +27,13 @@ GUEST_CFLAGS := $(WARNINGS) $(DEFINES) -Os -ffunction-sections -fdata-sections \
 	-isystem $(SYSROOT)/include -MMD -MP
 GUEST_LDFLAGS := -static -Wl,--gc-sections -s -L$(SYSROOT)/lib
 
-TETHER_SRCS := $(wildcard tether/*.c) common/fileio.c
+TETHER_SRCS := $(wildcard tether/*.c) common/fileio.c common/signals.c
 TETHER_OBJS := $(TETHER_SRCS:%.c=$(B)/guest/%.o)
 
 # Unit tests: one cmocka binary per module, built with the host compiler, plain and under
 # ASan/UBSan. test_NAME links tether/NAME.c and the common code.
 UNIT_TESTS := $(notdir $(basename $(wildcard tests/unit/test_*.c)))
-UNIT_COMMON := common/fileio.c
+UNIT_COMMON := common/fileio.c common/signals.c
 HOST_CFLAGS := $(WARNINGS) $(DEFINES) $(CFLAGS) -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -81,7 +81,7 @@ $(B)/guest/%.o: %.c $(SYSROOT)/lib/libarchive.a
 	$(MUSL_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(B)/tether: $(TETHER_OBJS)
-	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -o $@
+	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -ljansson -o $@
 
 $(B)/initramfs.cpio.gz: $(B)/tether $(KERNEL_LOCK) initramfs/mkinitramfs
 	initramfs/mkinitramfs $(B)/tether $(B)/kernel $@
@@ -101,16 +101,16 @@ $(B)/asan/%.o: %.c
 
 $(B)/host/test_%: $(B)/host/tests/unit/test_%.o $(B)/host/tether/%.o \
 		$(UNIT_COMMON:%.c=$(B)/host/%.o)
-	$(CC) $(LDFLAGS) $^ -lcmocka -o $@
+	$(CC) $(LDFLAGS) $^ -lcmocka -ljansson -o $@
 
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/tether/%.o \
 		$(UNIT_COMMON:%.c=$(B)/asan/%.o)
-	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ -lcmocka -o $@
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ -lcmocka -ljansson -o $@
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tether/%.c $(UNIT_COMMON)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $^ -o $@
+		-fno-sanitize-recover=all $^ -ljansson -o $@
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/host/%) $(UNIT_TESTS:%=$(B)/asan/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/%)
