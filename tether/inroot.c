@@ -74,7 +74,6 @@ static int create_component(int root_fd, int parent_fd, const char *prefix, cons
 static int create_dirs(int root_fd, const char *path, int *links)
 {
 	char prefix[PATH_MAX] = "";
-	size_t used = 0;
 	const char *p = path;
 
 	if (strlen(path) >= sizeof(prefix))
@@ -84,7 +83,7 @@ static int create_dirs(int root_fd, const char *path, int *links)
 		_cleanup_close_ int parent_fd = -1, child_fd = -1;
 		char name[NAME_MAX + 1], candidate[PATH_MAX];
 		size_t length;
-		int r;
+		int n, r;
 
 		while (*p == '/')
 			p++;
@@ -100,7 +99,9 @@ static int create_dirs(int root_fd, const char *path, int *links)
 		r = open_in_root(root_fd, prefix, &parent_fd);
 		if (r < 0)
 			return r;
-		snprintf(candidate, sizeof(candidate), "%s/%s", prefix, name);
+		n = snprintf(candidate, sizeof(candidate), "%s/%s", prefix, name);
+		if (n < 0 || (size_t)n >= sizeof(candidate))
+			return -ENAMETOOLONG;
 		/* Only ENOENT is ours to fix; any other error shows in the caller's final open. */
 		if (open_in_root(root_fd, candidate, &child_fd) == -ENOENT) {
 			r = create_component(root_fd, parent_fd, prefix, name, links);
@@ -108,7 +109,8 @@ static int create_dirs(int root_fd, const char *path, int *links)
 				return r;
 		}
 
-		used += (size_t)snprintf(prefix + used, sizeof(prefix) - used, "/%s", name);
+		/* candidate is exactly the next prefix, and it fit. */
+		memcpy(prefix, candidate, (size_t)n + 1);
 	}
 }
 
