@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
@@ -61,7 +62,10 @@ int boot_early(struct boot *boot)
 	log_notice("tether %s on Linux %s (%s)", TETHER_VERSION, boot->kernel.release,
 		   boot->kernel.version);
 
-	/* Ctrl-Alt-Del becomes SIGINT to PID 1 instead of an immediate, unsynced reboot. */
+	/*
+	 * Ctrl-Alt-Del becomes SIGINT to PID 1 instead of an immediate, unsynced reboot; with no
+	 * handler installed yet, PID 1 ignores it.
+	 */
 	reboot(RB_DISABLE_CAD);
 
 	r = earlyfs_mount_rest(&failed);
@@ -69,6 +73,13 @@ int boot_early(struct boot *boot)
 		log_error("mount '%s': %s", failed, strerror(-r));
 		return r;
 	}
+
+	/* The kernel drops all but 10 writes to /dev/kmsg per 5 s unless told otherwise. */
+	r = earlyfs_write_sysctl("/proc/sys/kernel/printk_devkmsg", "on\n");
+	if (r < 0)
+		log_warning("write '/proc/sys/kernel/printk_devkmsg': %s, later messages may be "
+			    "dropped",
+			    strerror(-r));
 	return 0;
 }
 
@@ -92,23 +103,37 @@ int boot_cmdline(struct boot *boot)
 		return r;
 	}
 
-	log_set_level(boot->options.log_level);
-	for (size_t i = 0; i < boot->options.n_unknown; i++)
+	log_set_level(cmdline_log_level(&boot->options));
+	for (size_t i = 0; i < boot->options.n_unknown && i < CMDLINE_UNKNOWN_MAX; i++)
 		log_warning("kernel command line: unknown key '%s', ignoring it",
 			    boot->options.unknown[i]);
+	if (boot->options.n_unknown > CMDLINE_UNKNOWN_MAX)
+		log_warning("kernel command line: %zu more unknown keys, ignoring them",
+			    boot->options.n_unknown - CMDLINE_UNKNOWN_MAX);
 	log_debug("kernel command line: %s", text);
 	return 0;
 }
 
-/* Names tether loads: its own list, then the extra ones from the command line. */
+static size_t add_name(const char **names, size_t n, size_t max, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return n;
+	}
+	if (n < max)
+		names[n++] = name;
+	return n;
+}
+
+/* Names tether loads, each once: its own list, then the extra ones from the command line. */
 static size_t wanted_modules(const struct boot *boot, const char **names, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < kmod_boot_modules_count && n < max; i++)
-		names[n++] = kmod_boot_modules[i];
-	for (size_t i = 0; i < boot->options.n_modules && n < max; i++)
-		names[n++] = boot->options.modules[i];
+	for (size_t i = 0; i < kmod_boot_modules_count; i++)
+		n = add_name(names, n, max, kmod_boot_modules[i]);
+	for (size_t i = 0; i < boot->options.n_modules; i++)
+		n = add_name(names, n, max, boot->options.modules[i]);
 	return n;
 }
 
@@ -140,6 +165,7 @@ int boot_modules(struct boot *boot)
 	_cleanup_close_ int dir_fd = -1;
 	char dir[320], loaded[768] = "";
 	size_t n_loaded = 0, used = 0;
+	bool cut = false;
 	int r;
 
 	snprintf(dir, sizeof(dir), "/lib/modules/%s", boot->kernel.release);
@@ -167,11 +193,13 @@ int boot_modules(struct boot *boot)
 			continue;
 		}
 		n_loaded++;
-		if (used < sizeof(loaded))
-			used += (size_t)snprintf(loaded + used, sizeof(loaded) - used, " %s",
-						 module->name);
+		if (used + strlen(module->name) + 2 > sizeof(loaded)) {
+			cut = true;
+			continue;
+		}
+		used += (size_t)snprintf(loaded + used, sizeof(loaded) - used, " %s", module->name);
 	}
-	log_info("loaded %zu modules:%s", n_loaded, loaded);
+	log_info("loaded %zu modules:%s%s", n_loaded, loaded, cut ? " ..." : "");
 	kmod_index_free(&index);
 	return 0;
 }
@@ -209,5 +237,7 @@ _Noreturn void boot_shutdown(struct boot *boot)
 	if (shutdown_kill_all(SHUTDOWN_GRACE_MS))
 		log_warning("processes ignored SIGTERM and were killed");
 	shutdown_unmount_all();
+	if (boot->options.debug_exit)
+		shutdown_debug_exit(boot->exit_status);
 	shutdown_power_off();
 }

@@ -153,15 +153,97 @@ static int parse_modules(struct parse_state *state, const char *key, const char 
 	}
 }
 
+static int parse_debug(struct parse_state *state, const char *key, const char *value)
+{
+	bool debug = true;
+
+	if (value && parse_bool(value, &debug) < 0)
+		return fail(state, -EINVAL, key, "expected a boolean (1/0, yes/no, on/off)");
+	state->options->debug = debug;
+	return 0;
+}
+
+static int parse_debug_exit(struct parse_state *state, const char *key, const char *value)
+{
+	bool debug_exit = true;
+
+	if (value && parse_bool(value, &debug_exit) < 0)
+		return fail(state, -EINVAL, key, "expected a boolean (1/0, yes/no, on/off)");
+	state->options->debug_exit = debug_exit;
+	return 0;
+}
+
+static int parse_loglevel(struct parse_state *state, const char *key, const char *value)
+{
+	unsigned int level;
+	int r;
+
+	if (!value)
+		return fail(state, -EINVAL, key, "missing value");
+	r = parse_uint(value, 0, LOG_DEBUG, &level);
+	if (r < 0)
+		return fail(state, r, key, "expected a level from 0 to 7");
+	state->options->log_level = (int)level;
+	return 0;
+}
+
+static int parse_timeout(struct parse_state *state, const char *key, const char *value)
+{
+	unsigned int seconds;
+	int r;
+
+	if (!value)
+		return fail(state, -EINVAL, key, "missing value");
+	r = parse_uint(value, 1, TIMEOUT_MAX_S, &seconds);
+	if (r < 0)
+		return fail(state, r, key, "expected whole seconds from 1 to 3600");
+	state->options->timeout_ms = seconds * 1000u;
+	return 0;
+}
+
+static int parse_modules_key(struct parse_state *state, const char *key, const char *value)
+{
+	if (!value)
+		return fail(state, -EINVAL, key, "missing value");
+	return parse_modules(state, key, value);
+}
+
+struct known_key {
+	const char *name;
+	int (*parse)(struct parse_state *state, const char *key, const char *value);
+};
+
+static const struct known_key known_keys[] = {
+	{ "tether.debug", parse_debug },	 { "tether.debug_exit", parse_debug_exit },
+	{ "tether.loglevel", parse_loglevel },	 { "tether.timeout", parse_timeout },
+	{ "tether.modules", parse_modules_key },
+};
+
 static int visit_token(const char *key, const char *value, bool unterminated, void *userdata)
 {
 	struct parse_state *state = userdata;
 	struct cmdline_options *options = state->options;
-	unsigned int number;
-	int r;
+	const struct known_key *known = NULL;
 
 	if (strncmp(key, KEY_PREFIX, strlen(KEY_PREFIX)) != 0)
 		return 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(known_keys) && !known; i++) {
+		if (strcmp(key, known_keys[i].name) == 0)
+			known = &known_keys[i];
+	}
+
+	/*
+	 * A newer host may pass keys this tether does not know, with values it cannot judge:
+	 * keep booting, but say so.
+	 */
+	if (!known) {
+		if (options->n_unknown < CMDLINE_UNKNOWN_MAX)
+			snprintf(options->unknown[options->n_unknown], sizeof(options->unknown[0]),
+				 "%s", key);
+		options->n_unknown++;
+		return 0;
+	}
 
 	if (unterminated)
 		return fail(state, -EINVAL, key, "unterminated quote");
@@ -169,52 +251,7 @@ static int visit_token(const char *key, const char *value, bool unterminated, vo
 		return fail(state, -EINVAL, key, "empty value");
 	if (value && strlen(value) > CMDLINE_VALUE_MAX)
 		return fail(state, -E2BIG, key, "value too long");
-
-	if (strcmp(key, "tether.debug") == 0) {
-		bool debug = true;
-
-		if (value && parse_bool(value, &debug) < 0)
-			return fail(state, -EINVAL, key,
-				    "expected a boolean (1/0, yes/no, on/off)");
-		options->debug = debug;
-		if (debug)
-			options->log_level = LOG_DEBUG;
-		return 0;
-	}
-
-	if (strcmp(key, "tether.loglevel") == 0) {
-		if (!value)
-			return fail(state, -EINVAL, key, "missing value");
-		r = parse_uint(value, 0, LOG_DEBUG, &number);
-		if (r < 0)
-			return fail(state, r, key, "expected a level from 0 to 7");
-		options->log_level = (int)number;
-		return 0;
-	}
-
-	if (strcmp(key, "tether.timeout") == 0) {
-		if (!value)
-			return fail(state, -EINVAL, key, "missing value");
-		r = parse_uint(value, 1, TIMEOUT_MAX_S, &number);
-		if (r < 0)
-			return fail(state, r, key, "expected whole seconds from 1 to 3600");
-		options->timeout_ms = number * 1000u;
-		return 0;
-	}
-
-	if (strcmp(key, "tether.modules") == 0) {
-		if (!value)
-			return fail(state, -EINVAL, key, "missing value");
-		return parse_modules(state, key, value);
-	}
-
-	/* A newer host may pass keys this tether does not know: keep booting, but say so. */
-	if (options->n_unknown < CMDLINE_UNKNOWN_MAX) {
-		snprintf(options->unknown[options->n_unknown], sizeof(options->unknown[0]), "%s",
-			 key);
-		options->n_unknown++;
-	}
-	return 0;
+	return known->parse(state, key, value);
 }
 
 int cmdline_parse(const char *text, struct cmdline_options *options, char *err, size_t err_size)
@@ -232,4 +269,9 @@ int cmdline_parse(const char *text, struct cmdline_options *options, char *err, 
 			snprintf(err, err_size, "%s", strerror(-r));
 	}
 	return r;
+}
+
+int cmdline_log_level(const struct cmdline_options *options)
+{
+	return options->debug ? LOG_DEBUG : options->log_level;
 }

@@ -20,13 +20,14 @@
 #define CMDLINE_UNKNOWN_MAX 8
 
 struct cmdline_options {
-	int log_level;		 /* syslog level of tether's own messages */
-	bool debug;		 /* tether.debug: log everything, at LOG_DEBUG */
+	int log_level;		 /* tether.loglevel: syslog level of tether's messages */
+	bool debug;		 /* tether.debug: log everything, whatever log_level says */
+	bool debug_exit;	 /* tether.debug_exit: exit status to QEMU's isa-debug-exit */
 	unsigned int timeout_ms; /* deadline for every wait in the boot path */
 	size_t n_modules;	 /* tether.modules: loaded on top of the built-in list */
 	char modules[CMDLINE_MODULES_MAX][CMDLINE_MODULE_NAME_MAX];
-	size_t n_unknown; /* tether.* keys not known to this version, for a warning */
-	char unknown[CMDLINE_UNKNOWN_MAX][CMDLINE_VALUE_MAX + 1];
+	size_t n_unknown; /* tether.* keys not known to this version, for a warning ... */
+	char unknown[CMDLINE_UNKNOWN_MAX][CMDLINE_VALUE_MAX + 1]; /* ... the first ones named */
 };
 
 /*
@@ -50,5 +51,8 @@ void cmdline_options_init(struct cmdline_options *options);
  * -errno with a message naming the key and the reason in err.
  */
 int cmdline_parse(const char *text, struct cmdline_options *options, char *err, size_t err_size);
+
+/* The level tether logs at: LOG_DEBUG with tether.debug, else tether.loglevel. */
+int cmdline_log_level(const struct cmdline_options *options);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/fileio.h"
 
 struct early_mount {
 	const char *source;
@@ -92,4 +93,13 @@ bool earlyfs_owns(const char *target)
 			return true;
 	}
 	return false;
+}
+
+int earlyfs_write_sysctl(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return negative_errno();
+	return fileio_write_all(fd, text, strlen(text));
 }

@@ -20,4 +20,7 @@ int earlyfs_mount_rest(const char **ret_failed);
 /* Whether target is one of the API filesystems mounted here (nothing on them outlives boot). */
 bool earlyfs_owns(const char *target);
 
+/* Write text to a file under /proc/sys. Returns 0 or -errno. */
+int earlyfs_write_sysctl(const char *path, const char *text);
+
 #endif

@@ -299,13 +299,27 @@ int kmod_plan_add(const struct kmod_index *index, const char *name, struct kmod_
 	return plan_module(index, module, plan, 0);
 }
 
+unsigned int kmod_init_flags(const char *path)
+{
+	static const char *const compressed[] = { ".ko.xz", ".ko.zst", ".ko.gz" };
+	size_t length = strlen(path);
+
+	for (size_t i = 0; i < ARRAY_SIZE(compressed); i++) {
+		size_t suffix = strlen(compressed[i]);
+
+		if (length > suffix && strcmp(path + length - suffix, compressed[i]) == 0)
+			return MODULE_INIT_COMPRESSED_FILE;
+	}
+	return 0;
+}
+
 int kmod_insert(int dir_fd, const char *path)
 {
 	_cleanup_close_ int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return negative_errno();
-	if (syscall(SYS_finit_module, fd, "", 0) < 0) {
+	if (syscall(SYS_finit_module, fd, "", kmod_init_flags(path)) < 0) {
 		if (errno == EEXIST)
 			return 0;
 		return negative_errno();

@@ -7,6 +7,7 @@
 #ifndef TETHER_KMOD_H
 #define TETHER_KMOD_H
 
+#include <linux/module.h>
 #include <stddef.h>
 
 #define KMOD_PLAN_MAX 128
@@ -51,7 +52,16 @@ void kmod_index_free(struct kmod_index *index);
  */
 int kmod_plan_add(const struct kmod_index *index, const char *name, struct kmod_plan *plan);
 
-/* Insert the module at PATH relative to dir_fd. Already loaded is success. Returns 0 or -errno. */
+/*
+ * The finit_module() flags for the module file at PATH: MODULE_INIT_COMPRESSED_FILE (Linux
+ * 5.17) for a compressed one, which the kernel then decompresses itself.
+ */
+unsigned int kmod_init_flags(const char *path);
+
+/*
+ * Insert the module at PATH relative to dir_fd; compressed files need a kernel built with
+ * CONFIG_MODULE_DECOMPRESS. Already loaded is success. Returns 0 or -errno.
+ */
 int kmod_insert(int dir_fd, const char *path);
 
 #endif

@@ -34,9 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (options.timeout_ms < 1000 || options.timeout_ms > 3600 * 1000)
 			abort();
-		if (options.n_modules > CMDLINE_MODULES_MAX ||
-		    options.n_unknown > CMDLINE_UNKNOWN_MAX)
+		if (options.n_modules > CMDLINE_MODULES_MAX)
 			abort();
+		for (size_t i = 0; i < options.n_unknown && i < CMDLINE_UNKNOWN_MAX; i++) {
+			if (strncmp(options.unknown[i], "tether.", 7) != 0)
+				abort();
+		}
 		for (size_t i = 0; i < options.n_modules; i++) {
 			size_t length = strlen(options.modules[i]);
 

@@ -177,11 +177,11 @@ static void test_cmdline_parse_debug_with_and_without_value(void **state)
 	(void)state;
 	assert_int_equal(parse("tether.debug", &o, err), 0);
 	assert_true(o.debug);
-	assert_int_equal(o.log_level, LOG_DEBUG);
+	assert_int_equal(cmdline_log_level(&o), LOG_DEBUG);
 
 	assert_int_equal(parse("tether.debug=off", &o, err), 0);
 	assert_false(o.debug);
-	assert_int_equal(o.log_level, LOG_INFO);
+	assert_int_equal(cmdline_log_level(&o), LOG_INFO);
 
 	assert_int_equal(parse("tether.debug=\"yes\"", &o, err), 0);
 	assert_true(o.debug);
@@ -195,6 +195,29 @@ static void test_cmdline_parse_later_key_wins(void **state)
 	(void)state;
 	assert_int_equal(parse("tether.timeout=5 tether.timeout=7", &o, err), 0);
 	assert_int_equal(o.timeout_ms, 7000);
+
+	assert_int_equal(parse("tether.loglevel=3 tether.debug tether.debug=0", &o, err), 0);
+	assert_false(o.debug);
+	assert_int_equal(cmdline_log_level(&o), 3);
+
+	assert_int_equal(parse("tether.debug tether.loglevel=2", &o, err), 0);
+	assert_int_equal(cmdline_log_level(&o), LOG_DEBUG);
+}
+
+static void test_cmdline_parse_debug_exit(void **state)
+{
+	struct cmdline_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("", &o, err), 0);
+	assert_false(o.debug_exit);
+	assert_int_equal(parse("tether.debug_exit", &o, err), 0);
+	assert_true(o.debug_exit);
+	assert_int_equal(parse("tether.debug_exit tether.debug_exit=no", &o, err), 0);
+	assert_false(o.debug_exit);
+	assert_int_equal(parse("tether.debug_exit=2", &o, err), -EINVAL);
+	assert_string_equal(err, "'tether.debug_exit': expected a boolean (1/0, yes/no, on/off)");
 }
 
 static void test_cmdline_parse_collects_unknown_tether_keys(void **state)
@@ -207,6 +230,39 @@ static void test_cmdline_parse_collects_unknown_tether_keys(void **state)
 	assert_int_equal(o.n_unknown, 2);
 	assert_string_equal(o.unknown[0], "tether.future");
 	assert_string_equal(o.unknown[1], "tether.other");
+}
+
+static void test_cmdline_parse_judges_no_value_of_unknown_keys(void **state)
+{
+	char text[CMDLINE_VALUE_MAX + 64];
+	struct cmdline_options o;
+	char err[256];
+	int n;
+
+	(void)state;
+	n = snprintf(text, sizeof(text), "tether.empty= tether.long=");
+	memset(text + n, 'v', CMDLINE_VALUE_MAX + 1);
+	snprintf(text + n + CMDLINE_VALUE_MAX + 1, sizeof(text) - (size_t)n - CMDLINE_VALUE_MAX - 1,
+		 " tether.quote=\"open");
+	assert_int_equal(parse(text, &o, err), 0);
+	assert_int_equal(o.n_unknown, 3);
+	assert_string_equal(o.unknown[0], "tether.empty");
+	assert_string_equal(o.unknown[1], "tether.long");
+	assert_string_equal(o.unknown[2], "tether.quote");
+}
+
+static void test_cmdline_parse_counts_unknown_keys_past_those_it_names(void **state)
+{
+	struct cmdline_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("tether.u1 tether.u2 tether.u3 tether.u4 tether.u5 tether.u6 "
+			       "tether.u7 tether.u8 tether.u9 tether.u10",
+			       &o, err),
+			 0);
+	assert_int_equal(o.n_unknown, 10);
+	assert_string_equal(o.unknown[CMDLINE_UNKNOWN_MAX - 1], "tether.u8");
 }
 
 static void test_cmdline_parse_ignores_keys_that_are_not_ours(void **state)
@@ -321,6 +377,9 @@ int main(void)
 		cmocka_unit_test(test_cmdline_parse_debug_with_and_without_value),
 		cmocka_unit_test(test_cmdline_parse_later_key_wins),
 		cmocka_unit_test(test_cmdline_parse_collects_unknown_tether_keys),
+		cmocka_unit_test(test_cmdline_parse_debug_exit),
+		cmocka_unit_test(test_cmdline_parse_judges_no_value_of_unknown_keys),
+		cmocka_unit_test(test_cmdline_parse_counts_unknown_keys_past_those_it_names),
 		cmocka_unit_test(test_cmdline_parse_ignores_keys_that_are_not_ours),
 		cmocka_unit_test(test_cmdline_parse_bad_values_name_the_key),
 		cmocka_unit_test(test_cmdline_parse_refuses_overlong_value),

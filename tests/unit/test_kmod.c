@@ -180,6 +180,18 @@ static void test_kmod_boot_modules_cover_the_boot_path(void **state)
 	}
 }
 
+static void test_kmod_init_flags_mark_compressed_files(void **state)
+{
+	(void)state;
+	assert_int_equal(kmod_init_flags("kernel/fs/overlayfs/overlay.ko"), 0);
+	assert_int_equal(kmod_init_flags("kernel/fs/overlayfs/overlay.ko.xz"),
+			 MODULE_INIT_COMPRESSED_FILE);
+	assert_int_equal(kmod_init_flags("kernel/a.ko.zst"), MODULE_INIT_COMPRESSED_FILE);
+	assert_int_equal(kmod_init_flags("kernel/a.ko.gz"), MODULE_INIT_COMPRESSED_FILE);
+	assert_int_equal(kmod_init_flags(".ko.xz"), 0);
+	assert_int_equal(kmod_init_flags("kernel/a.xz"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_kmod_index_parse_skips_blank_lines_and_needs_no_builtin),
 		cmocka_unit_test(test_kmod_index_load_fails_without_modules_dep),
 		cmocka_unit_test(test_kmod_boot_modules_cover_the_boot_path),
+		cmocka_unit_test(test_kmod_init_flags_mark_compressed_files),
 	};
 
 	return cmocka_run_group_tests_name("kmod", tests, load_fixture, free_fixture);
