@@ -11,6 +11,15 @@ B := build
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 
+# Modules to put in the initramfs beside tether's own list, for tether.modules= to load.
+EXTRA_MODULES ?=
+export EXTRA_MODULES
+
+# Outputs depend on these variables through stamp files rewritten when a value changes.
+$(shell scripts/stamp $(B)/stamps/epoch '$(SOURCE_DATE_EPOCH)')
+$(shell scripts/stamp $(B)/stamps/kernel-deb '$(KERNEL_DEB)')
+$(shell scripts/stamp $(B)/stamps/extra-modules '$(EXTRA_MODULES)')
+
 CC ?= cc
 MUSL_CC ?= musl-gcc
 CLANG ?= clang
@@ -41,7 +50,7 @@ FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
 
 KERNEL_LOCK := $(B)/kernel/kernel.lock
 SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
-	scripts/qemu-boot initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
+	scripts/qemu-boot scripts/stamp initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
 	.ci/run
 C_FILES := $(wildcard tether/*.[ch] common/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
 
@@ -68,7 +77,7 @@ $(B)/src/.fetched: scripts/debian-fetch
 $(SYSROOT)/lib/libarchive.a: $(B)/src/.fetched scripts/build-sysroot
 	scripts/build-sysroot $(B)/src $(SYSROOT)
 
-$(KERNEL_LOCK): scripts/debian-fetch $(KERNEL_DEB)
+$(KERNEL_LOCK): scripts/debian-fetch $(B)/stamps/kernel-deb $(KERNEL_DEB)
 	scripts/debian-fetch kernel $(B)/kernel
 
 $(B)/vmlinuz: $(KERNEL_LOCK)
@@ -83,10 +92,12 @@ $(B)/guest/%.o: %.c $(SYSROOT)/lib/libarchive.a
 $(B)/tether: $(TETHER_OBJS)
 	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -ljansson -o $@
 
-$(B)/initramfs.cpio.gz: $(B)/tether $(KERNEL_LOCK) initramfs/mkinitramfs
+$(B)/initramfs.cpio.gz: $(B)/tether $(KERNEL_LOCK) initramfs/mkinitramfs $(B)/stamps/epoch \
+		$(B)/stamps/extra-modules
 	initramfs/mkinitramfs $(B)/tether $(B)/kernel $@
 
-$(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg
+$(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg \
+		$(B)/stamps/epoch
 	iso/mkiso $(B)/vmlinuz $(B)/initramfs.cpio.gz $@
 
 # --- tests ---------------------------------------------------------------------------------
