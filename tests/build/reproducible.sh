@@ -4,6 +4,11 @@
 set -eu
 : "${BUILD:?}" "${WORK:?}"
 
+# The same inputs: the epoch and the extra modules the build used.
+SOURCE_DATE_EPOCH=$(cat "$BUILD/stamps/epoch")
+EXTRA_MODULES=$(cat "$BUILD/stamps/extra-modules")
+export SOURCE_DATE_EPOCH EXTRA_MODULES
+
 initramfs/mkinitramfs "$BUILD/tether" "$BUILD/kernel" "$WORK/initramfs.cpio.gz" 2>/dev/null
 iso/mkiso "$BUILD/vmlinuz" "$WORK/initramfs.cpio.gz" "$WORK/tether.iso" 2>/dev/null
 
