@@ -90,7 +90,7 @@ $(B)/guest/%.o: %.c $(SYSROOT)/lib/libarchive.a
 	$(MUSL_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(B)/tether: $(TETHER_OBJS)
-	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -ljansson -o $@
+	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -lblkid -ljansson -o $@
 
 $(B)/initramfs.cpio.gz: $(B)/tether $(KERNEL_LOCK) initramfs/mkinitramfs $(B)/stamps/epoch \
 		$(B)/stamps/extra-modules

@@ -59,8 +59,7 @@ static void read_scsi_serial(const char *name, char *buf, size_t size)
 	end = 4 + (size_t)(unsigned char)page[3];
 	if (end > length)
 		end = length;
-	for (start = 4; start < end && page[start] == ' '; start++) {
-	}
+	for (start = 4; start < end && page[start] == ' '; start++) {}
 	while (end > start && (page[end - 1] == ' ' || page[end - 1] == '\0'))
 		end--;
 	snprintf(buf, size, "%.*s", (int)(end - start), page + start);
@@ -137,8 +136,8 @@ int blockdev_scan(struct blockdev_list *list)
 		if (device->size == 0)
 			continue;
 
-		if (read_attribute(device->name, "serial", device->serial,
-				   sizeof(device->serial)) < 0)
+		if (read_attribute(device->name, "serial", device->serial, sizeof(device->serial)) <
+		    0)
 			read_scsi_serial(device->name, device->serial, sizeof(device->serial));
 		if (probe_device(device) < 0)
 			continue;
@@ -209,8 +208,7 @@ static void drain(int fd)
 {
 	char buf[4096];
 
-	while (recv(fd, buf, sizeof(buf), 0) > 0) {
-	}
+	while (recv(fd, buf, sizeof(buf), 0) > 0) {}
 }
 
 int blockdev_wait(const struct config_disk *const *disks, size_t n, unsigned int timeout_ms,

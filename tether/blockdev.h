@@ -15,13 +15,13 @@
 #define BLOCKDEV_MAX 128
 
 struct blockdev {
-	char name[32];	   /* kernel name: "vda", "sda1" */
-	char node[48];	   /* "/dev/vda" */
-	char serial[128];  /* "" when the device has none */
-	char fstype[32];   /* "" when blkid found no filesystem */
+	char name[32];	  /* kernel name: "vda", "sda1" */
+	char node[48];	  /* "/dev/vda" */
+	char serial[128]; /* "" when the device has none */
+	char fstype[32];  /* "" when blkid found no filesystem */
 	char label[128];
 	char uuid[64];
-	uint64_t size;	   /* bytes */
+	uint64_t size; /* bytes */
 };
 
 struct blockdev_list {

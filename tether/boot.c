@@ -204,13 +204,6 @@ int boot_modules(struct boot *boot)
 	return 0;
 }
 
-int boot_workload(struct boot *boot)
-{
-	(void)boot;
-	log_notice("nothing to run: this tether has no workload support yet, powering off");
-	return 0;
-}
-
 static void log_timings(const struct boot *boot)
 {
 	char text[512];
@@ -234,10 +227,16 @@ _Noreturn void boot_shutdown(struct boot *boot)
 	else
 		log_notice("exit status %d, powering off", boot->exit_status);
 
-	if (shutdown_kill_all(SHUTDOWN_GRACE_MS))
+	/* An open descriptor of the root would keep it busy at unmount. */
+	if (boot->root_fd >= 0)
+		close(boot->root_fd);
+	boot->root_fd = -1;
+
+	/* What the workload left behind gets the same grace as the workload itself. */
+	if (shutdown_kill_all(boot->config.json ? boot->config.stop_grace_ms : SHUTDOWN_GRACE_MS))
 		log_warning("processes ignored SIGTERM and were killed");
 	shutdown_unmount_all();
-	if (boot->options.debug_exit)
+	if (boot->options.debug_exit || boot->config.debug_exit)
 		shutdown_debug_exit(boot->exit_status);
 	shutdown_power_off();
 }

@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <sys/utsname.h>
 
+#include "blockdev.h"
 #include "cmdline.h"
+#include "config.h"
 
 #define BOOT_PHASES_MAX 16
 
@@ -26,6 +28,9 @@ struct boot_timing {
 struct boot {
 	struct cmdline_options options;
 	struct utsname kernel;
+	struct config config;	    /* valid once the config phase succeeded */
+	struct blockdev_list disks; /* the last scan */
+	int root_fd;		    /* O_PATH descriptor of the container root, or -1 */
 	int exit_status;
 	const char *failed_phase; /* NULL while every phase succeeded */
 	struct boot_timing timings[BOOT_PHASES_MAX];
@@ -43,8 +48,6 @@ int boot_early(struct boot *boot);
 int boot_cmdline(struct boot *boot);
 /* Phase 3: the kernel modules the boot needs, plus those tether.modules= names. */
 int boot_modules(struct boot *boot);
-/* The workload: with none configured, say so. */
-int boot_workload(struct boot *boot);
 
 /* Report the outcome and timings, stop every process, unmount, power off. */
 _Noreturn void boot_shutdown(struct boot *boot);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,4 +128,25 @@ int inroot_open_dir(int root_fd, const char *path, bool create, int *ret_fd)
 	if (r < 0)
 		return r;
 	return open_in_root(root_fd, path, ret_fd);
+}
+
+int inroot_open_file(int root_fd, const char *path, int flags, mode_t mode, int *ret_fd)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+	if (fd < 0)
+		return negative_errno();
+	*ret_fd = (int)fd;
+	return 0;
+}
+
+const char *inroot_fd_path(int fd, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	return buf;
 }

@@ -8,6 +8,8 @@
 #define TETHER_INROOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Open PATH, a directory inside the tree at root_fd, as an O_PATH descriptor in *ret_fd.
@@ -16,5 +18,14 @@
  * -ENOTDIR, -ELOOP (too many symlinks), -ENAMETOOLONG or another -errno.
  */
 int inroot_open_dir(int root_fd, const char *path, bool create, int *ret_fd);
+
+/*
+ * Open the file PATH inside the tree at root_fd with open flags (O_CREAT allowed, then with
+ * mode), symlinks resolved inside the tree. Returns 0 with the descriptor in *ret_fd or -errno.
+ */
+int inroot_open_file(int root_fd, const char *path, int flags, mode_t mode, int *ret_fd);
+
+/* "/proc/self/fd/N": a path that mount(2) resolves to exactly what fd refers to. */
+const char *inroot_fd_path(int fd, char *buf, size_t size);
 
 #endif

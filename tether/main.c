@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "container.h"
 #include "kmod.h"
 #include "version.h"
 
@@ -43,10 +44,16 @@ int main(int argc, char **argv)
 	if (getpid() != 1)
 		return tool_main(argc, argv);
 
+	boot.root_fd = -1;
 	if (boot_phase(&boot, "early", boot_early) == 0 &&
 	    boot_phase(&boot, "cmdline", boot_cmdline) == 0 &&
-	    boot_phase(&boot, "modules", boot_modules) == 0)
-		boot_phase(&boot, "workload", boot_workload);
+	    boot_phase(&boot, "modules", boot_modules) == 0 &&
+	    boot_phase(&boot, "config", container_config) == 0 &&
+	    boot_phase(&boot, "disks", container_disks) == 0 &&
+	    boot_phase(&boot, "root", container_root) == 0 &&
+	    boot_phase(&boot, "volumes", container_volumes) == 0 &&
+	    boot_phase(&boot, "view", container_view) == 0)
+		boot_phase(&boot, "workload", container_run);
 
 	boot_shutdown(&boot);
 }

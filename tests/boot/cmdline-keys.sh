@@ -5,6 +5,7 @@
 set -eu
 . tests/boot/lib.sh
 
+attach_busybox '["true"]'
 boot_kernel 'loglevel=8 tether.debug tether.modules=nosuch_module tether.futurekey= foo="a b"'
 
 assert_console "tether: kernel command line: unknown key 'tether.futurekey', ignoring it"

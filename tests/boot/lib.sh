@@ -26,23 +26,84 @@ strip_console() {
 	tr -d '\r' <"$console.raw" >"$console"
 }
 
-# boot_kernel [EXTRA-APPEND]: kernel and initramfs straight from QEMU; the initramfs is
-# BUILD_INITRAMFS when a test made its own.
+# boot_kernel [EXTRA-APPEND]: kernel and initramfs straight from QEMU, with the disks that
+# attach_disk and config_disk named; the initramfs is BUILD_INITRAMFS when a test made its own.
 boot_kernel() {
 	status=0
 	rm -f "$console.raw"
+	# shellcheck disable=SC2086 # $disk_args holds several words on purpose
 	timeout "$BOOT_TIMEOUT" scripts/qemu-boot --kernel "$BUILD/vmlinuz" \
 		--initrd "${BUILD_INITRAMFS:-$BUILD/initramfs.cpio.gz}" --append "${1:-}" \
-		--console "$console.raw" 2>"$WORK/qemu-boot.err" || status=$?
+		--console "$console.raw" -- $disk_args 2>"$WORK/qemu-boot.err" || status=$?
 	strip_console
 }
 
-# boot_iso: the ISO as a CD-ROM, through isolinux.
+# The busybox test image (scripts/mkimage-busybox), built once for all tests.
+IMAGE="$BUILD/images/busybox"
+scripts/mkimage-busybox "$IMAGE"
+
+disk_args=''
+disk_count=0
+
+# attach_disk FILE SERIAL [ro]: a virtio-blk disk with that serial, in the order of the calls.
+attach_disk() {
+	readonly_option=''
+	[ "${3:-}" = ro ] && readonly_option=',readonly=on'
+	disk_count=$((disk_count + 1))
+	disk_args="$disk_args -drive file=$1,if=none,id=disk$disk_count,format=raw$readonly_option"
+	disk_args="$disk_args -device virtio-blk-pci,drive=disk$disk_count,serial=$2"
+}
+
+# detach_disks: forget the disks attached so far, for the next boot.
+detach_disks() {
+	disk_args=''
+}
+
+# config_disk JSON: an ISO 9660 config disk (label TETHERCFG) holding config.json, attached.
+config_disk() {
+	rm -rf "$WORK/config" "$WORK/config.iso"
+	mkdir -p "$WORK/config"
+	printf '%s\n' "$1" >"$WORK/config/config.json"
+	xorriso -as mkisofs -quiet -V TETHERCFG -R -o "$WORK/config.iso" "$WORK/config" \
+		2>/dev/null
+	attach_disk "$WORK/config.iso" config ro
+}
+
+# copy_disk FILE NAME: a private, writable copy of an image disk for this test.
+copy_disk() {
+	cp --sparse=always "$1" "$WORK/$2"
+	echo "$WORK/$2"
+}
+
+# volume_disk NAME SIZE: a fresh, empty ext4 disk.
+volume_disk() {
+	mke2fs -q -t ext4 -F "$WORK/$1" "$2" 2>/dev/null
+	echo "$WORK/$1"
+}
+
+# attach_busybox ARGS-JSON [EXTRA-CONFIG-JSON]: attach the config disk and a private copy
+# of the busybox image's ext4 root (disk mode), with process.args ARGS-JSON, e.g.
+# '["sh", "-c", "exit 3"]', and the extra top-level config keys given.
+attach_busybox() {
+	detach_disks
+	config_disk "{\"version\": 1, \"root\": {\"mode\": \"disk\", \"disk\": {\"serial\": \"root\"}},
+		\"process\": {\"args\": $1}${2:+, $2}}"
+	attach_disk "$(copy_disk "$IMAGE/rootfs.ext4" root.ext4)" root
+}
+
+# run_busybox ARGS-JSON [EXTRA-CONFIG-JSON]: attach_busybox, then boot.
+run_busybox() {
+	attach_busybox "$@"
+	boot_kernel 'tether.timeout=20'
+}
+
+# boot_iso: the ISO as a CD-ROM, through isolinux, with the disks attached so far.
 boot_iso() {
 	status=0
 	rm -f "$console.raw"
+	# shellcheck disable=SC2086 # $disk_args holds several words on purpose
 	timeout "$BOOT_TIMEOUT" scripts/qemu-boot --iso "$BUILD/tether.iso" \
-		--console "$console.raw" 2>"$WORK/qemu-boot.err" || status=$?
+		--console "$console.raw" -- $disk_args 2>"$WORK/qemu-boot.err" || status=$?
 	strip_console
 }
 

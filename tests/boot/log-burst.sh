@@ -4,6 +4,7 @@
 set -eu
 . tests/boot/lib.sh
 
+attach_busybox '["true"]'
 boot_kernel 'tether.modules=m1,m2,m3,m4,m5,m6,m7,m8,m9,m10,m11,m12,m13,m14,m15,m16'
 
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
