@@ -81,17 +81,17 @@ volume_disk() {
 	echo "$WORK/$1"
 }
 
-# attach_busybox ARGS-JSON [EXTRA-CONFIG-JSON]: attach the config disk and a private copy
-# of the busybox image's ext4 root (disk mode), with process.args ARGS-JSON, e.g.
-# '["sh", "-c", "exit 3"]', and the extra top-level config keys given.
+# attach_busybox ARGS-JSON [EXTRA-CONFIG-JSON [EXTRA-PROCESS-JSON]]: attach the config disk
+# and a private copy of the busybox image's ext4 root (disk mode), with process.args
+# ARGS-JSON, e.g. '["sh", "-c", "exit 3"]', more top-level keys and more process keys.
 attach_busybox() {
 	detach_disks
 	config_disk "{\"version\": 1, \"root\": {\"mode\": \"disk\", \"disk\": {\"serial\": \"root\"}},
-		\"process\": {\"args\": $1}${2:+, $2}}"
+		\"process\": {\"args\": $1${3:+, $3}}${2:+, $2}}"
 	attach_disk "$(copy_disk "$IMAGE/rootfs.ext4" root.ext4)" root
 }
 
-# run_busybox ARGS-JSON [EXTRA-CONFIG-JSON]: attach_busybox, then boot.
+# run_busybox ARGS-JSON [EXTRA-CONFIG-JSON [EXTRA-PROCESS-JSON]]: attach_busybox, then boot.
 run_busybox() {
 	attach_busybox "$@"
 	boot_kernel 'tether.timeout=20'
