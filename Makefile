@@ -110,13 +110,20 @@ $(B)/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
+# The modules a test links besides its own, when the module under test calls them.
+TEST_DEPS_workload := tether/user.c tether/config.c
+TEST_DEPS_volume := tether/inroot.c tether/blockdev.c tether/config.c
+TEST_LIBS := -lcmocka -ljansson -lblkid
+test_deps = $(addprefix $(B)/$(1)/,$(patsubst %.c,%.o,$(TEST_DEPS_$(2))))
+
+.SECONDEXPANSION:
 $(B)/host/test_%: $(B)/host/tests/unit/test_%.o $(B)/host/tether/%.o \
-		$(UNIT_COMMON:%.c=$(B)/host/%.o)
-	$(CC) $(LDFLAGS) $^ -lcmocka -ljansson -o $@
+		$$(call test_deps,host,$$*) $(UNIT_COMMON:%.c=$(B)/host/%.o)
+	$(CC) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/tether/%.o \
-		$(UNIT_COMMON:%.c=$(B)/asan/%.o)
-	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ -lcmocka -ljansson -o $@
+		$$(call test_deps,asan,$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tether/%.c $(UNIT_COMMON)
 	@mkdir -p $(@D)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -255,6 +256,12 @@ int container_run(struct boot *boot)
 		goto out;
 	}
 	boot->exit_status = exit.status;
+
+	/*
+	 * The workload wrote to the console through the tty layer, which may still hold the
+	 * output: let it reach the host before the exit is reported (and QEMU possibly ends).
+	 */
+	tcdrain(STDOUT_FILENO);
 	log_notice("workload %s%s", exitstatus_describe(&exit, err, sizeof(err)),
 		   stop_requested ? ", after a stop request" : "");
 out:

@@ -8,6 +8,7 @@
 #include <sys/io.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +110,8 @@ int shutdown_unmount_all(void)
 
 void shutdown_debug_exit(int status)
 {
+	/* QEMU ends the moment the port is written: whatever the console holds goes out first. */
+	tcdrain(STDOUT_FILENO);
 	sync();
 	if (ioperm(DEBUG_EXIT_PORT, 1, 1) < 0) {
 		log_warning("isa-debug-exit port: %s, powering off without it", strerror(errno));

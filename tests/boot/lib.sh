@@ -77,7 +77,7 @@ copy_disk() {
 
 # volume_disk NAME SIZE: a fresh, empty ext4 disk.
 volume_disk() {
-	mke2fs -q -t ext4 -F "$WORK/$1" "$2" 2>/dev/null
+	mke2fs -q -t ext4 -F "$WORK/$1" "$2" >/dev/null 2>&1
 	echo "$WORK/$1"
 }
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # User, groups, HOME, environment and working directory come from the image config and the
 # container's own passwd and group files; the process fields of the config override them.
+# The workload's shell expands the $ in these scripts, not this one.
+# shellcheck disable=SC2016
 set -eu
 . tests/boot/lib.sh
 
