@@ -50,7 +50,8 @@ FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
 
 KERNEL_LOCK := $(B)/kernel/kernel.lock
 SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
-	scripts/qemu-boot scripts/stamp initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
+	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkconfig-disk \
+	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
 	.ci/run
 C_FILES := $(wildcard tether/*.[ch] common/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
 
@@ -152,11 +153,11 @@ lint:
 format:
 	clang-format -i $(C_FILES)
 
-# The main job: boot the ISO in QEMU and show what tether does.
+# The main job: boot the ISO in QEMU with the built-in busybox image and run a greeting.
 run:
 	scripts/bootstrap
 	$(MAKE) all
-	scripts/qemu-boot --iso $(B)/tether.iso
+	scripts/run-demo $(B)
 
 clean:
 	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/initramfs.cpio.gz \

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -741,6 +742,19 @@ static const struct field config_fields[] = {
 	{ "debug_exit", false, parse_debug_exit },
 };
 
+/*
+ * jansson seeds its hash tables from /dev/urandom on first use; early in a boot the kernel
+ * makes that read wait about a second for entropy. The seed guards against hash flooding,
+ * which a bounded config cannot do much of: the clock is seed enough.
+ */
+static void seed_hash(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	json_object_seed((size_t)now.tv_nsec | 1u);
+}
+
 int config_parse(const char *text, size_t size, struct config *ret, char *err, size_t err_size)
 {
 	struct parser p = { .path = "$", .path_length = 1, .err = err, .err_size = err_size };
@@ -752,6 +766,7 @@ int config_parse(const char *text, size_t size, struct config *ret, char *err, s
 	json_t *json;
 	int r;
 
+	seed_hash();
 	if (size > CONFIG_SIZE_MAX) {
 		snprintf(err, err_size, "config is %zu bytes, more than %u", size, CONFIG_SIZE_MAX);
 		return -EFBIG;

@@ -71,6 +71,7 @@ int container_config(struct boot *boot)
 		return r;
 	}
 	blockdev_find(&boot->disks, &config_disk, &device);
+	log_debug("config disk: '%s'", device->node);
 
 	r = read_config_file(device, &text, &size);
 	if (r < 0) {

@@ -59,13 +59,10 @@ detach_disks() {
 	disk_args=''
 }
 
-# config_disk JSON: an ISO 9660 config disk (label TETHERCFG) holding config.json, attached.
+# config_disk JSON: a config disk (scripts/mkconfig-disk) holding JSON, attached.
 config_disk() {
-	rm -rf "$WORK/config" "$WORK/config.iso"
-	mkdir -p "$WORK/config"
-	printf '%s\n' "$1" >"$WORK/config/config.json"
-	xorriso -as mkisofs -quiet -V TETHERCFG -R -o "$WORK/config.iso" "$WORK/config" \
-		2>/dev/null
+	printf '%s\n' "$1" >"$WORK/config.json"
+	scripts/mkconfig-disk "$WORK/config.json" "$WORK/config.iso"
 	attach_disk "$WORK/config.iso" config ro
 }
 
