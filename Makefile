@@ -114,6 +114,7 @@ $(B)/asan/%.o: %.c
 # The modules a test links besides its own, when the module under test calls them.
 TEST_DEPS_workload := tether/user.c tether/config.c
 TEST_DEPS_volume := tether/inroot.c tether/blockdev.c tether/config.c
+TEST_DEPS_supervise := tether/exitstatus.c
 TEST_LIBS := -lcmocka -ljansson -lblkid
 test_deps = $(addprefix $(B)/$(1)/,$(patsubst %.c,%.o,$(TEST_DEPS_$(2))))
 
