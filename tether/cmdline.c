@@ -153,24 +153,25 @@ static int parse_modules(struct parse_state *state, const char *key, const char 
 	}
 }
 
+/* A flag: the key alone means true, or a boolean value says which. */
+static int parse_flag(struct parse_state *state, const char *key, const char *value, bool *flag)
+{
+	bool on = true;
+
+	if (value && parse_bool(value, &on) < 0)
+		return fail(state, -EINVAL, key, "expected a boolean (1/0, yes/no, on/off)");
+	*flag = on;
+	return 0;
+}
+
 static int parse_debug(struct parse_state *state, const char *key, const char *value)
 {
-	bool debug = true;
-
-	if (value && parse_bool(value, &debug) < 0)
-		return fail(state, -EINVAL, key, "expected a boolean (1/0, yes/no, on/off)");
-	state->options->debug = debug;
-	return 0;
+	return parse_flag(state, key, value, &state->options->debug);
 }
 
 static int parse_debug_exit(struct parse_state *state, const char *key, const char *value)
 {
-	bool debug_exit = true;
-
-	if (value && parse_bool(value, &debug_exit) < 0)
-		return fail(state, -EINVAL, key, "expected a boolean (1/0, yes/no, on/off)");
-	state->options->debug_exit = debug_exit;
-	return 0;
+	return parse_flag(state, key, value, &state->options->debug_exit);
 }
 
 static int parse_loglevel(struct parse_state *state, const char *key, const char *value)
