@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,43 @@ struct parser {
 	size_t err_size;
 };
 
-/* One key of a JSON object: parse stores the value into target, a struct of the object's kind. */
+/* How a field's value is read: most kinds store into the target struct at an offset. */
+enum field_kind {
+	FIELD_CUSTOM,	  /* parse() reads it */
+	FIELD_STRING,	  /* const char *, not empty */
+	FIELD_OCI_STRING, /* const char *; "" reads as absent, as OCI image configs write it */
+	FIELD_PATH,	  /* const char *, an absolute path */
+	FIELD_BOOL,	  /* bool */
+	FIELD_DISK,	  /* struct config_disk */
+	FIELD_STRINGS,	  /* struct config_strings; null reads as absent */
+	FIELD_ENV,	  /* struct config_strings of NAME=VALUE */
+	FIELD_LIMIT,	  /* rlim_t; -1 is unlimited */
+	FIELD_IGNORED,	  /* accepted, not acted on */
+};
+
+/* One key of a JSON object, read into target, a struct of the object's kind. */
 struct field {
 	const char *name;
 	bool required;
+	enum field_kind kind;
+	size_t offset;
 	int (*parse)(struct parser *p, json_t *value, void *target);
 };
+
+#define FIELD(name, required, kind, type, member)                  \
+	{                                                          \
+		name, required, kind, offsetof(type, member), NULL \
+	}
+#define CUSTOM(name, required, parse)                  \
+	{                                              \
+		name, required, FIELD_CUSTOM, 0, parse \
+	}
+#define IGNORED(name)                               \
+	{                                           \
+		name, false, FIELD_IGNORED, 0, NULL \
+	}
+
+static int parse_field(struct parser *p, const struct field *field, json_t *value, void *target);
 
 __attribute__((format(printf, 2, 3))) static int fail(struct parser *p, const char *fmt, ...)
 {
@@ -112,7 +144,7 @@ static int parse_object(struct parser *p, json_t *value, const struct field *fie
 				field = &fields[i];
 		}
 		saved = path_push(p, ".%s", key);
-		r = field ? field->parse(p, member, target) : fail(p, "unknown key");
+		r = field ? parse_field(p, field, member, target) : fail(p, "unknown key");
 		if (r < 0)
 			return r;
 		path_pop(p, saved);
@@ -250,9 +282,9 @@ static int parse_uuid(struct parser *p, json_t *v, void *t)
 static int want_disk(struct parser *p, json_t *value, struct config_disk *disk)
 {
 	static const struct field fields[] = {
-		{ "serial", false, parse_serial },
-		{ "label", false, parse_label },
-		{ "uuid", false, parse_uuid },
+		CUSTOM("serial", false, parse_serial),
+		CUSTOM("label", false, parse_label),
+		CUSTOM("uuid", false, parse_uuid),
 	};
 	int r = parse_object(p, value, fields, ARRAY_SIZE(fields), disk);
 
@@ -280,11 +312,6 @@ static int parse_root_mode(struct parser *p, json_t *value, void *target)
 	else
 		return fail(p, "'%s' is not a root mode ('disk' or 'layers')", mode);
 	return 0;
-}
-
-static int parse_root_disk(struct parser *p, json_t *value, void *target)
-{
-	return want_disk(p, value, &((struct config_root *)target)->disk);
 }
 
 static int parse_root_layers(struct parser *p, json_t *value, void *target)
@@ -323,10 +350,10 @@ static int parse_root_scratch(struct parser *p, json_t *value, void *target)
 static int parse_root(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
-		{ "mode", true, parse_root_mode },
-		{ "disk", false, parse_root_disk },
-		{ "layers", false, parse_root_layers },
-		{ "scratch", false, parse_root_scratch },
+		CUSTOM("mode", true, parse_root_mode),
+		FIELD("disk", false, FIELD_DISK, struct config_root, disk),
+		CUSTOM("layers", false, parse_root_layers),
+		CUSTOM("scratch", false, parse_root_scratch),
 	};
 	struct config_root *root = &((struct config *)target)->root;
 	int r = parse_object(p, value, fields, ARRAY_SIZE(fields), root);
@@ -349,33 +376,13 @@ static int parse_root(struct parser *p, json_t *value, void *target)
 
 /* --- volumes --- */
 
-static int parse_volume_disk(struct parser *p, json_t *value, void *target)
-{
-	return want_disk(p, value, &((struct config_volume *)target)->disk);
-}
-
-static int parse_volume_target(struct parser *p, json_t *value, void *target)
-{
-	return want_absolute_path(p, value, &((struct config_volume *)target)->target);
-}
-
-static int parse_volume_read_only(struct parser *p, json_t *value, void *target)
-{
-	return want_bool(p, value, &((struct config_volume *)target)->read_only);
-}
-
-static int parse_volume_options(struct parser *p, json_t *value, void *target)
-{
-	return want_string(p, value, &((struct config_volume *)target)->options);
-}
-
 static int parse_volumes(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
-		{ "disk", true, parse_volume_disk },
-		{ "target", true, parse_volume_target },
-		{ "read_only", false, parse_volume_read_only },
-		{ "options", false, parse_volume_options },
+		FIELD("disk", true, FIELD_DISK, struct config_volume, disk),
+		FIELD("target", true, FIELD_PATH, struct config_volume, target),
+		FIELD("read_only", false, FIELD_BOOL, struct config_volume, read_only),
+		FIELD("options", false, FIELD_STRING, struct config_volume, options),
 	};
 	struct config *config = target;
 	size_t count;
@@ -459,22 +466,12 @@ static int want_limit(struct parser *p, json_t *value, rlim_t *ret)
 	return 0;
 }
 
-static int parse_rlimit_soft(struct parser *p, json_t *value, void *target)
-{
-	return want_limit(p, value, &((struct config_rlimit *)target)->limit.rlim_cur);
-}
-
-static int parse_rlimit_hard(struct parser *p, json_t *value, void *target)
-{
-	return want_limit(p, value, &((struct config_rlimit *)target)->limit.rlim_max);
-}
-
 static int parse_rlimits(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
-		{ "type", true, parse_rlimit_type },
-		{ "soft", true, parse_rlimit_soft },
-		{ "hard", true, parse_rlimit_hard },
+		CUSTOM("type", true, parse_rlimit_type),
+		FIELD("soft", true, FIELD_LIMIT, struct config_rlimit, limit.rlim_cur),
+		FIELD("hard", true, FIELD_LIMIT, struct config_rlimit, limit.rlim_max),
 	};
 	struct config_process *process = target;
 	size_t count;
@@ -520,41 +517,16 @@ static int parse_process_args(struct parser *p, json_t *value, void *target)
 	return 0;
 }
 
-static int parse_process_env(struct parser *p, json_t *value, void *target)
-{
-	return want_env(p, value, &((struct config_process *)target)->env);
-}
-
-static int parse_process_cwd(struct parser *p, json_t *value, void *target)
-{
-	return want_absolute_path(p, value, &((struct config_process *)target)->cwd);
-}
-
-static int parse_process_user(struct parser *p, json_t *value, void *target)
-{
-	return want_string(p, value, &((struct config_process *)target)->user);
-}
-
-static int parse_process_terminal(struct parser *p, json_t *value, void *target)
-{
-	return want_bool(p, value, &((struct config_process *)target)->terminal);
-}
-
-static int parse_process_no_new_privs(struct parser *p, json_t *value, void *target)
-{
-	return want_bool(p, value, &((struct config_process *)target)->no_new_privs);
-}
-
 static int parse_process(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
-		{ "args", false, parse_process_args },
-		{ "env", false, parse_process_env },
-		{ "cwd", false, parse_process_cwd },
-		{ "user", false, parse_process_user },
-		{ "terminal", false, parse_process_terminal },
-		{ "no_new_privs", false, parse_process_no_new_privs },
-		{ "rlimits", false, parse_rlimits },
+		CUSTOM("args", false, parse_process_args),
+		FIELD("env", false, FIELD_ENV, struct config_process, env),
+		FIELD("cwd", false, FIELD_PATH, struct config_process, cwd),
+		FIELD("user", false, FIELD_STRING, struct config_process, user),
+		FIELD("terminal", false, FIELD_BOOL, struct config_process, terminal),
+		FIELD("no_new_privs", false, FIELD_BOOL, struct config_process, no_new_privs),
+		CUSTOM("rlimits", false, parse_rlimits),
 	};
 
 	return parse_object(p, value, fields, ARRAY_SIZE(fields),
@@ -562,21 +534,6 @@ static int parse_process(struct parser *p, json_t *value, void *target)
 }
 
 /* --- image: the OCI image config, whose fields are the process's defaults --- */
-
-static int parse_image_entrypoint(struct parser *p, json_t *value, void *target)
-{
-	return want_strings(p, value, true, &((struct config_image *)target)->entrypoint);
-}
-
-static int parse_image_cmd(struct parser *p, json_t *value, void *target)
-{
-	return want_strings(p, value, true, &((struct config_image *)target)->cmd);
-}
-
-static int parse_image_env(struct parser *p, json_t *value, void *target)
-{
-	return want_env(p, value, &((struct config_image *)target)->env);
-}
 
 /* OCI writes "" for an unset WorkingDir or User: "" reads as absent here. */
 static int want_optional_string(struct parser *p, json_t *value, const char **ret)
@@ -596,37 +553,26 @@ static int parse_image_working_dir(struct parser *p, json_t *value, void *target
 	return r;
 }
 
-static int parse_image_user(struct parser *p, json_t *value, void *target)
-{
-	return want_optional_string(p, value, &((struct config_image *)target)->user);
-}
-
-/* Fields of the OCI image config that a container VM does not act on. */
-static int accept_any(struct parser *p, json_t *value, void *target)
-{
-	(void)p, (void)value, (void)target;
-	return 0;
-}
-
 static int parse_image_config(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
-		{ "Entrypoint", false, parse_image_entrypoint },
-		{ "Cmd", false, parse_image_cmd },
-		{ "Env", false, parse_image_env },
-		{ "WorkingDir", false, parse_image_working_dir },
-		{ "User", false, parse_image_user },
-		{ "ExposedPorts", false, accept_any },
-		{ "Volumes", false, accept_any },
-		{ "Labels", false, accept_any },
-		{ "StopSignal", false, accept_any },
-		{ "ArgsEscaped", false, accept_any },
-		{ "Shell", false, accept_any },
-		{ "Healthcheck", false, accept_any },
-		{ "OnBuild", false, accept_any },
-		{ "Memory", false, accept_any },
-		{ "MemorySwap", false, accept_any },
-		{ "CpuShares", false, accept_any },
+		FIELD("Entrypoint", false, FIELD_STRINGS, struct config_image, entrypoint),
+		FIELD("Cmd", false, FIELD_STRINGS, struct config_image, cmd),
+		FIELD("Env", false, FIELD_ENV, struct config_image, env),
+		CUSTOM("WorkingDir", false, parse_image_working_dir),
+		FIELD("User", false, FIELD_OCI_STRING, struct config_image, user),
+		/* The rest of the OCI image config: a container VM does not act on it. */
+		IGNORED("ExposedPorts"),
+		IGNORED("Volumes"),
+		IGNORED("Labels"),
+		IGNORED("StopSignal"),
+		IGNORED("ArgsEscaped"),
+		IGNORED("Shell"),
+		IGNORED("Healthcheck"),
+		IGNORED("OnBuild"),
+		IGNORED("Memory"),
+		IGNORED("MemorySwap"),
+		IGNORED("CpuShares"),
 	};
 
 	return parse_object(p, value, fields, ARRAY_SIZE(fields), target);
@@ -635,7 +581,7 @@ static int parse_image_config(struct parser *p, json_t *value, void *target)
 static int parse_image(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
-		{ "config", false, parse_image_config },
+		CUSTOM("config", false, parse_image_config),
 	};
 
 	return parse_object(p, value, fields, ARRAY_SIZE(fields),
@@ -707,8 +653,8 @@ static int parse_stop_grace(struct parser *p, json_t *value, void *target)
 static int parse_stop(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
-		{ "signal", false, parse_stop_signal },
-		{ "grace_seconds", false, parse_stop_grace },
+		CUSTOM("signal", false, parse_stop_signal),
+		CUSTOM("grace_seconds", false, parse_stop_grace),
 	};
 
 	return parse_object(p, value, fields, ARRAY_SIZE(fields), target);
@@ -725,21 +671,16 @@ static int parse_disk_timeout(struct parser *p, json_t *value, void *target)
 	return 0;
 }
 
-static int parse_debug_exit(struct parser *p, json_t *value, void *target)
-{
-	return want_bool(p, value, &((struct config *)target)->debug_exit);
-}
-
 static const struct field config_fields[] = {
-	{ "version", true, parse_version },
-	{ "root", true, parse_root },
-	{ "volumes", false, parse_volumes },
-	{ "process", false, parse_process },
-	{ "image", false, parse_image },
-	{ "hostname", false, parse_hostname },
-	{ "stop", false, parse_stop },
-	{ "disk_timeout_seconds", false, parse_disk_timeout },
-	{ "debug_exit", false, parse_debug_exit },
+	CUSTOM("version", true, parse_version),
+	CUSTOM("root", true, parse_root),
+	CUSTOM("volumes", false, parse_volumes),
+	CUSTOM("process", false, parse_process),
+	CUSTOM("image", false, parse_image),
+	CUSTOM("hostname", false, parse_hostname),
+	CUSTOM("stop", false, parse_stop),
+	CUSTOM("disk_timeout_seconds", false, parse_disk_timeout),
+	FIELD("debug_exit", false, FIELD_BOOL, struct config, debug_exit),
 };
 
 /*
@@ -813,4 +754,33 @@ const char *config_selector_name(enum config_selector by)
 		return "uuid";
 	}
 	return "?";
+}
+
+static int parse_field(struct parser *p, const struct field *field, json_t *value, void *target)
+{
+	void *at = (char *)target + field->offset;
+
+	switch (field->kind) {
+	case FIELD_CUSTOM:
+		return field->parse(p, value, target);
+	case FIELD_STRING:
+		return want_string(p, value, at);
+	case FIELD_OCI_STRING:
+		return want_optional_string(p, value, at);
+	case FIELD_PATH:
+		return want_absolute_path(p, value, at);
+	case FIELD_BOOL:
+		return want_bool(p, value, at);
+	case FIELD_DISK:
+		return want_disk(p, value, at);
+	case FIELD_STRINGS:
+		return want_strings(p, value, true, at);
+	case FIELD_ENV:
+		return want_env(p, value, at);
+	case FIELD_LIMIT:
+		return want_limit(p, value, at);
+	case FIELD_IGNORED:
+		return 0;
+	}
+	return fail(p, "unknown field kind");
 }
