@@ -113,7 +113,8 @@ int blockdev_scan(struct blockdev_list *list)
 	if (!dir)
 		return negative_errno();
 	list->count = 0;
-	while ((entry = readdir(dir)) && list->count < BLOCKDEV_MAX) {
+	list->truncated = false;
+	while ((entry = readdir(dir))) {
 		struct blockdev *device = &list->devices[list->count];
 		char size[32];
 		size_t length;
@@ -121,6 +122,10 @@ int blockdev_scan(struct blockdev_list *list)
 		if (entry->d_name[0] == '.' || strncmp(entry->d_name, "loop", 4) == 0 ||
 		    strncmp(entry->d_name, "ram", 3) == 0)
 			continue;
+		if (list->count == BLOCKDEV_MAX) {
+			list->truncated = true;
+			break;
+		}
 		length = strlen(entry->d_name);
 		if (length >= sizeof(device->name))
 			continue;

@@ -7,6 +7,7 @@
 #ifndef TETHER_BLOCKDEV_H
 #define TETHER_BLOCKDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct blockdev {
 
 struct blockdev_list {
 	size_t count;
+	bool truncated; /* more devices than BLOCKDEV_MAX: the rest were not looked at */
 	struct blockdev devices[BLOCKDEV_MAX];
 };
 

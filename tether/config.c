@@ -442,6 +442,7 @@ static int parse_rlimit_type(struct parser *p, json_t *value, void *target)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++) {
 		if (strcmp(rlimit_names[i].name, name) == 0) {
+			rlimit->name = rlimit_names[i].name;
 			rlimit->resource = rlimit_names[i].resource;
 			return 0;
 		}

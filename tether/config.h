@@ -51,6 +51,7 @@ struct config_volume {
 };
 
 struct config_rlimit {
+	const char *name; /* "RLIMIT_NOFILE" */
 	int resource;
 	struct rlimit limit;
 };

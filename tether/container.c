@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -15,6 +14,7 @@
 #include "inroot.h"
 #include "log.h"
 #include "rootfs.h"
+#include "shutdown.h"
 #include "supervise.h"
 #include "view.h"
 #include "volume.h"
@@ -23,6 +23,12 @@
 #define CONFIG_MOUNT ROOTFS_STATE_DIR "/config"
 #define DEFAULT_HOSTNAME "tether"
 #define ACCOUNT_FILE_MAX (4u << 20)
+#define CONSOLE_DRAIN_MS 2000
+
+static const char *container_hostname(const struct boot *boot)
+{
+	return boot->config.hostname ? boot->config.hostname : DEFAULT_HOSTNAME;
+}
 
 static unsigned int disk_timeout_ms(const struct boot *boot)
 {
@@ -60,6 +66,9 @@ int container_config(struct boot *boot)
 	int r;
 
 	r = blockdev_wait(wanted, 1, boot->options.timeout_ms, &boot->disks, &missing);
+	if (boot->disks.truncated)
+		log_warning("more than %d block devices: only the first were looked at",
+			    BLOCKDEV_MAX);
 	if (r == -ETIMEDOUT) {
 		log_error("config disk (label '%s') not found after %u s", CONTAINER_CONFIG_LABEL,
 			  boot->options.timeout_ms / 1000);
@@ -119,6 +128,9 @@ int container_disks(struct boot *boot)
 	int r;
 
 	r = blockdev_wait(disks, n, timeout, &boot->disks, &missing);
+	if (boot->disks.truncated)
+		log_warning("more than %d block devices: only the first were looked at",
+			    BLOCKDEV_MAX);
 	for (size_t i = 0; i < boot->disks.count; i++) {
 		const struct blockdev *d = &boot->disks.devices[i];
 
@@ -176,9 +188,7 @@ int container_view(struct boot *boot)
 	char err[512];
 	int r;
 
-	r = view_setup(boot->root_fd,
-		       boot->config.hostname ? boot->config.hostname : DEFAULT_HOSTNAME, err,
-		       sizeof(err));
+	r = view_setup(boot->root_fd, container_hostname(boot), err, sizeof(err));
 	if (r < 0)
 		log_error("container view: %s", err);
 	return r;
@@ -190,12 +200,23 @@ static char *read_account_file(int root_fd, const char *path)
 	_cleanup_close_ int fd = -1;
 	char *text = NULL;
 	char fd_path[64];
+	struct stat st;
+	int r;
 
-	if (inroot_open_file(root_fd, path, O_RDONLY | O_NOCTTY, 0, &fd) < 0)
+	/* Non-blocking: an image may hold a FIFO or a device node under that name. */
+	r = inroot_open_file(root_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, &fd);
+	if (r == -ENOENT)
 		return NULL;
-	if (fileio_read(inroot_fd_path(fd, fd_path, sizeof(fd_path)), ACCOUNT_FILE_MAX, &text,
-			NULL) < 0)
-		return NULL;
+	if (r == 0 && fstat(fd, &st) < 0)
+		r = negative_errno();
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EBADFD;
+	if (r == 0)
+		r = fileio_read(inroot_fd_path(fd, fd_path, sizeof(fd_path)), ACCOUNT_FILE_MAX,
+				&text, NULL);
+	if (r < 0)
+		log_warning("'%s' in the image: %s, reading it as absent", path,
+			    r == -EBADFD ? "not a regular file" : strerror(-r));
 	return text;
 }
 
@@ -226,7 +247,8 @@ int container_run(struct boot *boot)
 	pid_t pid;
 	int r;
 
-	r = workload_prepare(&boot->config, passwd, group, &workload, err, sizeof(err));
+	r = workload_prepare(&boot->config, container_hostname(boot), passwd, group, &workload, err,
+			     sizeof(err));
 	if (r < 0) {
 		log_error("workload: %s", err);
 		return r;
@@ -262,7 +284,7 @@ int container_run(struct boot *boot)
 	 * The workload wrote to the console through the tty layer, which may still hold the
 	 * output: let it reach the host before the exit is reported (and QEMU possibly ends).
 	 */
-	tcdrain(STDOUT_FILENO);
+	shutdown_drain_console(CONSOLE_DRAIN_MS);
 	log_notice("workload %s%s", exitstatus_describe(&exit, err, sizeof(err)),
 		   stop_requested ? ", after a stop request" : "");
 out:

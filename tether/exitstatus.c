@@ -2,6 +2,7 @@
 #include "exitstatus.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "../common/signals.h"
@@ -19,7 +20,10 @@ struct exit_status exitstatus_from_wait(int wait_status)
 
 const char *exitstatus_describe(const struct exit_status *exit, char *buf, size_t size)
 {
-	if (exit->signal)
+	if (exit->signal && strcmp(signals_name(exit->signal), "SIG?") == 0)
+		snprintf(buf, size, "killed by signal %d (exit status %d)", exit->signal,
+			 exit->status);
+	else if (exit->signal)
 		snprintf(buf, size, "killed by %s (exit status %d)", signals_name(exit->signal),
 			 exit->status);
 	else

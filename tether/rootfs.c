@@ -66,7 +66,8 @@ static int assemble_disk(const struct config_root *root, const struct blockdev_l
 
 	if (r < 0)
 		return r;
-	r = rootfs_mount_disk(device, ROOTFS_ROOT, 0, NULL);
+	/* The workload gets its devices from tether's /dev: nodes in the image stay inert. */
+	r = rootfs_mount_disk(device, ROOTFS_ROOT, MS_NODEV, NULL);
 	if (r < 0)
 		return mount_failed(r, "root", device, ROOTFS_ROOT, err, err_size);
 	return 0;
@@ -148,7 +149,7 @@ static int assemble_layers(const struct config_root *root, const struct blockdev
 		 "/work,redirect_dir=off,metacopy=off");
 
 	r = make_dir(ROOTFS_ROOT, 0755);
-	if (r == 0 && mount("overlay", ROOTFS_ROOT, "overlay", 0, options) < 0)
+	if (r == 0 && mount("overlay", ROOTFS_ROOT, "overlay", MS_NODEV, options) < 0)
 		r = negative_errno();
 	if (r < 0)
 		snprintf(err, err_size, "mount overlay of %zu layers at '%s': %s", root->n_layers,

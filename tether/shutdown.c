@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -21,6 +22,7 @@
 #define UNMOUNT_RETRY_MS 50
 #define KILL_REAP_MS 1000
 #define DEBUG_EXIT_PORT 0xf4
+#define CONSOLE_DRAIN_MS 2000
 
 static void sleep_ms(unsigned int ms)
 {
@@ -49,6 +51,8 @@ bool shutdown_kill_all(unsigned int grace_ms)
 	/* kill(-1) reaches every process but PID 1 itself; ESRCH: there is none. */
 	if (kill(-1, SIGTERM) < 0 && errno == ESRCH)
 		return false;
+	/* A stopped process cannot act on SIGTERM until it is continued. */
+	kill(-1, SIGCONT);
 	if (reap_all(grace_ms))
 		return false;
 
@@ -108,10 +112,23 @@ int shutdown_unmount_all(void)
 	return failures;
 }
 
+void shutdown_drain_console(unsigned int ms)
+{
+	/* The workload may have stopped output with tcflow(TCOOFF): restart it first. */
+	tcflow(STDOUT_FILENO, TCOON);
+	for (unsigned int waited = 0; waited < ms; waited += POLL_MS) {
+		int pending = 0;
+
+		if (ioctl(STDOUT_FILENO, TIOCOUTQ, &pending) < 0 || pending == 0)
+			return;
+		sleep_ms(POLL_MS);
+	}
+}
+
 void shutdown_debug_exit(int status)
 {
 	/* QEMU ends the moment the port is written: whatever the console holds goes out first. */
-	tcdrain(STDOUT_FILENO);
+	shutdown_drain_console(CONSOLE_DRAIN_MS);
 	sync();
 	if (ioperm(DEBUG_EXIT_PORT, 1, 1) < 0) {
 		log_warning("isa-debug-exit port: %s, powering off without it", strerror(errno));

@@ -17,6 +17,12 @@ bool shutdown_kill_all(unsigned int grace_ms);
 int shutdown_unmount_all(void);
 
 /*
+ * Let what the console's tty still holds go out, for at most ms milliseconds: a stopped
+ * (tcflow) or flow-controlled console must not hold PID 1 up.
+ */
+void shutdown_drain_console(unsigned int ms);
+
+/*
  * Write status to QEMU's isa-debug-exit port (0xf4), which ends QEMU at once with exit status
  * (status << 1) | 1. Without that device, nothing happens and this returns.
  */

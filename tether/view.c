@@ -90,30 +90,86 @@ static int populate_dev(int root_fd, char *err, size_t err_size)
 	return 0;
 }
 
+/*
+ * Create the file /etc/NAME names inside the root, with the directories above it when a
+ * symlink points into a directory the image lacks (resolv.conf -> ../run/...).
+ */
+static int create_etc_file(int root_fd, const char *name, const char *path)
+{
+	_cleanup_close_ int fd = -1, etc_fd = -1, parent_fd = -1;
+	char target[256], full[512];
+	ssize_t length;
+	int r;
+
+	r = inroot_open_file(root_fd, path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY, 0644, &fd);
+	if (r != -ENOENT)
+		return r;
+
+	r = inroot_open_dir(root_fd, "/etc", true, &etc_fd);
+	if (r < 0)
+		return r;
+	length = readlinkat(etc_fd, name, target, sizeof(target) - 1);
+	if (length < 0)
+		return -ENOENT;
+	target[length] = '\0';
+	snprintf(full, sizeof(full), "%s%s", target[0] == '/' ? "" : "/etc/", target);
+	*strrchr(full, '/') = '\0';
+	r = inroot_open_dir(root_fd, full[0] ? full : "/", true, &parent_fd);
+	if (r < 0)
+		return r;
+	return inroot_open_file(root_fd, path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY, 0644,
+				&fd);
+}
+
+/* The regular file /etc/NAME is inside the root, created when missing, as an O_PATH fd. */
+static int open_etc_target(int root_fd, const char *name, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	char path[128];
+	struct stat st;
+	int r;
+
+	snprintf(path, sizeof(path), "/etc/%s", name);
+	r = inroot_open_file(root_fd, path, O_PATH, 0, &fd);
+	if (r == -ENOENT) {
+		r = create_etc_file(root_fd, name, path);
+		if (r == 0)
+			r = inroot_open_file(root_fd, path, O_PATH, 0, &fd);
+	}
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	/* A FIFO, a device or a directory there: binding a file over it is not ours to do. */
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	*ret_fd = take_fd(fd);
+	return 0;
+}
+
 /* Write ETC_DIR/NAME and bind it over /etc/NAME of the root. */
 static int bind_etc_file(int root_fd, const char *name, const char *text, char *err,
 			 size_t err_size)
 {
 	_cleanup_close_ int source_fd = -1, target_fd = -1;
-	char source[128], target[128], path[64];
+	char source[128], path[64];
 	int r;
 
 	snprintf(source, sizeof(source), ETC_DIR "/%s", name);
-	snprintf(target, sizeof(target), "/etc/%s", name);
 	source_fd = open(source, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (source_fd < 0)
 		r = negative_errno();
 	else
 		r = fileio_write_all(source_fd, text, strlen(text));
 	if (r == 0)
-		r = inroot_open_file(root_fd, target, O_RDONLY | O_CREAT | O_NOCTTY, 0644,
-				     &target_fd);
+		r = open_etc_target(root_fd, name, &target_fd);
 	if (r == 0 &&
 	    mount(source, inroot_fd_path(target_fd, path, sizeof(path)), NULL, MS_BIND, NULL) < 0)
 		r = negative_errno();
 	if (r < 0)
-		snprintf(err, err_size, "bind '%s' over '%s' in the root: %s", source, target,
-			 strerror(-r));
+		snprintf(err, err_size, "bind '%s' over '/etc/%s' in the root: %s", source, name,
+			 r == -EBADFD ? "the image has something other than a file there"
+				      : strerror(-r));
 	return r;
 }
 

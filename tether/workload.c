@@ -40,6 +40,7 @@ enum start_stage {
 struct start_failure {
 	enum start_stage stage;
 	int error;
+	size_t index; /* STAGE_RLIMIT: which limit */
 };
 
 static size_t env_name_length(const char *entry)
@@ -95,7 +96,7 @@ static int env_set_default(struct workload *w, const char *name, const char *val
 	return env_set(w, entry);
 }
 
-static int compose_env(const struct config *config, struct workload *w)
+static int compose_env(const struct config *config, const char *hostname, struct workload *w)
 {
 	const struct config_strings *lists[] = { &config->image.env, &config->process.env };
 	int r;
@@ -114,8 +115,8 @@ static int compose_env(const struct config *config, struct workload *w)
 	r = env_set_default(w, "PATH", WORKLOAD_DEFAULT_PATH);
 	if (r == 0)
 		r = env_set_default(w, "HOME", w->identity.home);
-	if (r == 0 && config->hostname)
-		r = env_set_default(w, "HOSTNAME", config->hostname);
+	if (r == 0)
+		r = env_set_default(w, "HOSTNAME", hostname);
 	if (r == 0 && w->terminal)
 		r = env_set_default(w, "TERM", "xterm");
 	return r;
@@ -141,8 +142,8 @@ static int compose_argv(const struct config *config, struct workload *w)
 	return n > 0 && w->argv[0][0] != '\0' ? 0 : -ENOEXEC;
 }
 
-int workload_prepare(const struct config *config, const char *passwd, const char *group,
-		     struct workload *ret, char *err, size_t err_size)
+int workload_prepare(const struct config *config, const char *hostname, const char *passwd,
+		     const char *group, struct workload *ret, char *err, size_t err_size)
 {
 	struct workload w = {
 		.cwd = config->process.cwd	   ? config->process.cwd
@@ -172,7 +173,7 @@ int workload_prepare(const struct config *config, const char *passwd, const char
 	if (r < 0)
 		goto fail;
 
-	r = compose_env(config, &w);
+	r = compose_env(config, hostname, &w);
 	if (r < 0)
 		goto fail_errno;
 	*ret = w;
@@ -194,12 +195,17 @@ void workload_free(struct workload *workload)
 	*workload = (struct workload){ 0 };
 }
 
-_Noreturn static void child_fail(int pipe_fd, enum start_stage stage, int status)
+_Noreturn static void child_fail_at(int pipe_fd, enum start_stage stage, size_t index, int status)
 {
-	struct start_failure failure = { .stage = stage, .error = errno };
+	struct start_failure failure = { .stage = stage, .error = errno, .index = index };
 
 	(void)!write(pipe_fd, &failure, sizeof(failure));
 	_exit(status);
+}
+
+_Noreturn static void child_fail(int pipe_fd, enum start_stage stage, int status)
+{
+	child_fail_at(pipe_fd, stage, 0, status);
 }
 
 static void reset_signals(void)
@@ -248,7 +254,7 @@ _Noreturn static void child_run(const struct workload *w, const char *root, int 
 		child_fail(pipe_fd, STAGE_TERMINAL, 125);
 	for (size_t i = 0; i < w->n_rlimits; i++) {
 		if (setrlimit(w->rlimits[i].resource, &w->rlimits[i].limit) < 0)
-			child_fail(pipe_fd, STAGE_RLIMIT, 125);
+			child_fail_at(pipe_fd, STAGE_RLIMIT, i, 125);
 	}
 	errno = -enter_root(root);
 	if (errno)
@@ -305,9 +311,14 @@ static void describe_failure(const struct workload *w, const struct start_failur
 	case STAGE_TERMINAL:
 		snprintf(err, err_size, "controlling terminal: %s", reason);
 		break;
-	case STAGE_RLIMIT:
-		snprintf(err, err_size, "resource limits: %s", reason);
+	case STAGE_RLIMIT: {
+		const struct config_rlimit *limit = &w->rlimits[failure->index];
+
+		snprintf(err, err_size, "resource limit %s (soft %llu, hard %llu): %s", limit->name,
+			 (unsigned long long)limit->limit.rlim_cur,
+			 (unsigned long long)limit->limit.rlim_max, reason);
 		break;
+	}
 	case STAGE_NAMESPACE:
 	case STAGE_ROOT:
 		snprintf(err, err_size, "enter the container root: %s", reason);

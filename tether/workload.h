@@ -35,12 +35,13 @@ struct workload {
 
 /*
  * Compose the workload from config: argv is process.args, else the image's Entrypoint then
- * Cmd; env is the image's Env overridden by process.env, plus PATH, HOME, HOSTNAME and TERM
- * when they are missing; passwd and group are the container's files (NULL when absent).
+ * Cmd; env is the image's Env overridden by process.env, plus PATH, HOME, HOSTNAME (the VM's
+ * host name) and TERM when they are missing; passwd and group are the container's files (NULL
+ * when absent).
  * Returns 0 or -errno with a message in err.
  */
-int workload_prepare(const struct config *config, const char *passwd, const char *group,
-		     struct workload *ret, char *err, size_t err_size);
+int workload_prepare(const struct config *config, const char *hostname, const char *passwd,
+		     const char *group, struct workload *ret, char *err, size_t err_size);
 
 void workload_free(struct workload *workload);
 

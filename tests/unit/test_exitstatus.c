@@ -78,6 +78,11 @@ static void test_exitstatus_describe(void **state)
 	assert_string_equal(exitstatus_describe(&killed, buf, sizeof(buf)),
 			    "killed by SIGKILL (exit status 137)");
 	assert_string_equal(exitstatus_describe(&exited, buf, sizeof(buf)), "exited with code 42");
+
+	/* Real-time signals have no name of their own. */
+	killed = (struct exit_status){ .code = -1, .signal = 64, .status = 192 };
+	assert_string_equal(exitstatus_describe(&killed, buf, sizeof(buf)),
+			    "killed by signal 64 (exit status 192)");
 }
 
 int main(void)

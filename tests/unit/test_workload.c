@@ -21,7 +21,8 @@ static void prepare(const char *json, struct config *config, struct workload *w,
 	char err[256] = "";
 
 	assert_int_equal(config_parse(json, strlen(json), config, err, sizeof(err)), 0);
-	assert_int_equal(workload_prepare(config, passwd, group, w, err, sizeof(err)), expected);
+	assert_int_equal(workload_prepare(config, "vm", passwd, group, w, err, sizeof(err)),
+			 expected);
 	if (message)
 		assert_string_equal(err, message);
 }
@@ -41,7 +42,7 @@ static void test_workload_prepare_entrypoint_then_cmd_with_image_defaults(void *
 {
 	static const char *const argv[] = { "/init", "--flag", "serve", NULL };
 	static const char *const env[] = { "A=1", "PATH=" WORKLOAD_DEFAULT_PATH, "HOME=/home/app",
-					   "HOSTNAME=box", NULL };
+					   "HOSTNAME=vm", NULL };
 	struct config config;
 	struct workload w;
 
@@ -63,8 +64,8 @@ static void test_workload_prepare_entrypoint_then_cmd_with_image_defaults(void *
 static void test_workload_prepare_process_fields_override(void **state)
 {
 	static const char *const argv[] = { "sh", "-c", "echo", NULL };
-	static const char *const env[] = { "A=2",	 "PATH=/bin",  "B=3",
-					   "HOME=/root", "TERM=xterm", NULL };
+	static const char *const env[] = { "A=2",	  "PATH=/bin",	"B=3", "HOME=/root",
+					   "HOSTNAME=vm", "TERM=xterm", NULL };
 	struct config config;
 	struct workload w;
 
