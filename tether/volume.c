@@ -67,6 +67,10 @@ static int mount_volume(const struct config_volume *volume, const struct blockde
 		return -EMEDIUMTYPE;
 	}
 
+	/*
+	 * FIXME: missing directories are created before the target is judged, so a refused
+	 * target (say /proc/x) leaves them behind in the image.
+	 */
 	r = inroot_open_dir(root_fd, volume->target, true, &target_fd);
 	if (r == 0)
 		r = resolved_target(target_fd, resolved, sizeof(resolved));

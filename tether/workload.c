@@ -222,6 +222,9 @@ static void reset_signals(void)
 }
 
 /*
+ * FIXME: the workload shares PID 1's PID namespace, so a root workload can still reach
+ * /run/tether (and the initramfs) through /proc/1/root; a PID namespace would hide it.
+ *
  * Enter root the way switch_root does: pivot_root is refused when the old root is the
  * initramfs, so the root mount is moved over "/" in a mount namespace of the child's own.
  */
