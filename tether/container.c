@@ -36,6 +36,18 @@ static unsigned int disk_timeout_ms(const struct boot *boot)
 					    : boot->options.timeout_ms;
 }
 
+/* blockdev_wait() into the boot's disk list, saying so when there were too many to look at. */
+static int wait_for_disks(struct boot *boot, const struct config_disk *const *disks, size_t n,
+			  unsigned int timeout_ms, const struct config_disk **ret_missing)
+{
+	int r = blockdev_wait(disks, n, timeout_ms, &boot->disks, ret_missing);
+
+	if (boot->disks.truncated)
+		log_warning("more than %d block devices: only the first were looked at",
+			    BLOCKDEV_MAX);
+	return r;
+}
+
 static int read_config_file(const struct blockdev *device, char **ret_text, size_t *ret_size)
 {
 	int r, unmounted;
@@ -65,10 +77,7 @@ int container_config(struct boot *boot)
 	size_t size;
 	int r;
 
-	r = blockdev_wait(wanted, 1, boot->options.timeout_ms, &boot->disks, &missing);
-	if (boot->disks.truncated)
-		log_warning("more than %d block devices: only the first were looked at",
-			    BLOCKDEV_MAX);
+	r = wait_for_disks(boot, wanted, 1, boot->options.timeout_ms, &missing);
 	if (r == -ETIMEDOUT) {
 		log_error("config disk (label '%s') not found after %u s", CONTAINER_CONFIG_LABEL,
 			  boot->options.timeout_ms / 1000);
@@ -127,10 +136,7 @@ int container_disks(struct boot *boot)
 	char what[192];
 	int r;
 
-	r = blockdev_wait(disks, n, timeout, &boot->disks, &missing);
-	if (boot->disks.truncated)
-		log_warning("more than %d block devices: only the first were looked at",
-			    BLOCKDEV_MAX);
+	r = wait_for_disks(boot, disks, n, timeout, &missing);
 	for (size_t i = 0; i < boot->disks.count; i++) {
 		const struct blockdev *d = &boot->disks.devices[i];
 
