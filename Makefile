@@ -36,13 +36,14 @@ GUEST_CFLAGS := $(WARNINGS) $(DEFINES) -Os -ffunction-sections -fdata-sections \
 	-isystem $(SYSROOT)/include -MMD -MP
 GUEST_LDFLAGS := -static -Wl,--gc-sections -s -L$(SYSROOT)/lib
 
-TETHER_SRCS := $(wildcard tether/*.c) common/fileio.c common/signals.c
+TETHER_SRCS := $(wildcard tether/*.c) common/fileio.c common/signals.c common/protocol.c \
+	common/errnoname.c
 TETHER_OBJS := $(TETHER_SRCS:%.c=$(B)/guest/%.o)
 
 # Unit tests: one cmocka binary per module, built with the host compiler, plain and under
 # ASan/UBSan. test_NAME links tether/NAME.c and the common code.
 UNIT_TESTS := $(notdir $(basename $(wildcard tests/unit/test_*.c)))
-UNIT_COMMON := common/fileio.c common/signals.c
+UNIT_COMMON := common/fileio.c common/signals.c common/protocol.c common/errnoname.c
 HOST_CFLAGS := $(WARNINGS) $(DEFINES) $(CFLAGS) -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -53,7 +54,8 @@ SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
 	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkconfig-disk \
 	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
 	.ci/run
-C_FILES := $(wildcard tether/*.[ch] common/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
+C_FILES := $(wildcard tether/*.[ch] common/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
+	tests/tools/*.[ch])
 
 .PHONY: all tether initramfs iso kernel sysroot bootstrap run check unit lint format clean
 
@@ -112,25 +114,37 @@ $(B)/asan/%.o: %.c
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 # The modules a test links besides its own, when the module under test calls them.
-TEST_DEPS_workload := tether/user.c tether/config.c
-TEST_DEPS_volume := tether/inroot.c tether/blockdev.c tether/config.c
+TEST_DEPS_workload := tether/user.c tether/config.c tether/transport.c
+TEST_DEPS_volume := tether/inroot.c tether/blockdev.c tether/config.c tether/transport.c
 TEST_DEPS_supervise := tether/exitstatus.c
+TEST_DEPS_config := tether/transport.c
+TEST_DEPS_cmdline := tether/transport.c
 TEST_LIBS := -lcmocka -ljansson -lblkid
 test_deps = $(addprefix $(B)/$(1)/,$(patsubst %.c,%.o,$(TEST_DEPS_$(2))))
 
+# The module under test: tether/NAME.c, or common/NAME.c for code the host tools share.
+module_src = $(firstword $(wildcard tether/$(1).c common/$(1).c))
+module_obj = $(patsubst %.c,$(B)/$(1)/%.o,$(filter-out $(UNIT_COMMON),$(call module_src,$(2))))
+
 .SECONDEXPANSION:
-$(B)/host/test_%: $(B)/host/tests/unit/test_%.o $(B)/host/tether/%.o \
+$(B)/host/test_%: $(B)/host/tests/unit/test_%.o $$(call module_obj,host,$$*) \
 		$$(call test_deps,host,$$*) $(UNIT_COMMON:%.c=$(B)/host/%.o)
 	$(CC) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
-$(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/tether/%.o \
+$(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $$(call module_obj,asan,$$*) \
 		$$(call test_deps,asan,$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
 	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tether/%.c $(UNIT_COMMON)
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(filter-out $(UNIT_COMMON),$$(call module_src,$$*)) \
+		$$(TEST_DEPS_$$*) $(UNIT_COMMON)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $^ -ljansson -o $@
+
+# The host end of the channel for the boot tests.
+$(B)/host/chanhost: tests/tools/chanhost.c common/protocol.c common/signals.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljansson -o $@
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/host/%) $(UNIT_TESTS:%=$(B)/asan/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/%)
@@ -141,7 +155,7 @@ unit: $(UNIT_BINS)
 # Every test: unit (plain and sanitized), fuzz for a bounded time, lint, boot under QEMU.
 check:
 	scripts/bootstrap
-	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS)
+	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS) $(B)/host/chanhost
 	tests/run $(B)
 
 lint:

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +16,13 @@
 #include "earlyfs.h"
 #include "kmod.h"
 #include "log.h"
+#include "report.h"
 #include "shutdown.h"
 #include "version.h"
 
 #define SHUTDOWN_GRACE_MS 2000
 
-static uint64_t boottime_ns(void)
+uint64_t boot_time_ns(void)
 {
 	struct timespec ts;
 
@@ -30,13 +32,18 @@ static uint64_t boottime_ns(void)
 
 int boot_phase(struct boot *boot, const char *name, boot_phase_fn phase)
 {
-	uint64_t start = boottime_ns();
-	int r = phase(boot);
+	uint64_t start = boot_time_ns();
+	int r;
+
+	if (boot->start_ns == 0)
+		boot->start_ns = start;
+	boot->phase = name;
+	r = phase(boot);
 
 	if (boot->n_timings < BOOT_PHASES_MAX) {
 		boot->timings[boot->n_timings++] = (struct boot_timing){
 			.phase = name,
-			.duration_ns = boottime_ns() - start,
+			.duration_ns = boot_time_ns() - start,
 		};
 	}
 	if (r < 0) {
@@ -204,6 +211,36 @@ int boot_modules(struct boot *boot)
 	return 0;
 }
 
+int boot_fail(struct boot *boot, const char *object, int error, const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	log_error("%s", message);
+	channel_send(&boot->channel, PROTOCOL_ERROR,
+		     report_error(boot->phase, object, error, message));
+	return error;
+}
+
+int boot_channel(struct boot *boot)
+{
+	char transport[128];
+
+	/* Events are queued from here on, whatever becomes of the transport. */
+	if (channel_init(&boot->channel, boot->kernel.release) < 0) {
+		log_warning("host channel: out of memory, continuing without it");
+		return 0;
+	}
+	channel_open(&boot->channel, &boot->options.channel);
+	log_info("host channel: %s%s",
+		 transport_format(&boot->options.channel, transport, sizeof(transport)),
+		 boot->channel.state == CHANNEL_CONNECTED ? ", host connected" : "");
+	return 0;
+}
+
 static void log_timings(const struct boot *boot)
 {
 	char text[512];
@@ -220,7 +257,10 @@ static void log_timings(const struct boot *boot)
 
 _Noreturn void boot_shutdown(struct boot *boot)
 {
+	int unclean;
+
 	log_timings(boot);
+	channel_send(&boot->channel, PROTOCOL_TIMINGS, report_timings(boot));
 	if (boot->failed_phase)
 		log_error("failed in phase '%s': exit status %d, powering off", boot->failed_phase,
 			  boot->exit_status);
@@ -235,7 +275,13 @@ _Noreturn void boot_shutdown(struct boot *boot)
 	/* What the workload left behind gets the same grace as the workload itself. */
 	if (shutdown_kill_all(boot->config.json ? boot->config.stop_grace_ms : SHUTDOWN_GRACE_MS))
 		log_warning("processes ignored SIGTERM and were killed");
-	shutdown_unmount_all();
+	unclean = shutdown_unmount_all();
+
+	/* Said only now: a host may take the shutdown event as "the volumes are safe". */
+	channel_send(&boot->channel, PROTOCOL_SHUTDOWN,
+		     report_shutdown(boot, unclean, boot->channel.queue.dropped));
+	channel_finish(&boot->channel, boot->options.channel_timeout_ms);
+	channel_close(&boot->channel);
 	if (boot->options.debug_exit || boot->config.debug_exit)
 		shutdown_debug_exit(boot->exit_status);
 	shutdown_power_off();

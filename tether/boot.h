@@ -12,8 +12,10 @@
 #include <sys/utsname.h>
 
 #include "blockdev.h"
+#include "channel.h"
 #include "cmdline.h"
 #include "config.h"
+#include "volume.h"
 
 #define BOOT_PHASES_MAX 16
 
@@ -28,13 +30,21 @@ struct boot_timing {
 struct boot {
 	struct cmdline_options options;
 	struct utsname kernel;
-	struct config config;	    /* valid once the config phase succeeded */
+	struct config config;	/* valid once the config phase succeeded */
+	size_t config_size;	/* ... and these describe the config.json it came from */
+	char config_digest[80]; /* "" when it could not be computed */
+	const struct blockdev *config_device;
 	struct blockdev_list disks; /* the last scan */
 	int root_fd;		    /* O_PATH descriptor of the container root, or -1 */
+	struct volume_mounts volumes;
+	struct channel channel;
 	int exit_status;
+	const char *phase;	  /* the phase running now */
 	const char *failed_phase; /* NULL while every phase succeeded */
 	struct boot_timing timings[BOOT_PHASES_MAX];
 	size_t n_timings;
+	uint64_t start_ns; /* CLOCK_BOOTTIME when tether started: the kernel's own boot time */
+	uint64_t exec_ns;  /* ... and when the workload was started (0: it was not) */
 };
 
 typedef int (*boot_phase_fn)(struct boot *boot);
@@ -48,6 +58,19 @@ int boot_early(struct boot *boot);
 int boot_cmdline(struct boot *boot);
 /* Phase 3: the kernel modules the boot needs, plus those tether.modules= names. */
 int boot_modules(struct boot *boot);
+
+/* Phase 4: the host channel, on the transport the command line names (or the default). */
+int boot_channel(struct boot *boot);
+
+/*
+ * A phase gives up: log "MESSAGE" and send the host an error event naming the phase, the
+ * object (a disk, a path, a key) and the errno. Returns error, for "return boot_fail(...)".
+ */
+int boot_fail(struct boot *boot, const char *object, int error, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* CLOCK_BOOTTIME in nanoseconds. */
+uint64_t boot_time_ns(void);
 
 /* Report the outcome and timings, stop every process, unmount, power off. */
 _Noreturn void boot_shutdown(struct boot *boot);

@@ -13,6 +13,7 @@
 
 #define KEY_PREFIX "tether."
 #define TIMEOUT_DEFAULT_MS 10000u
+#define CHANNEL_TIMEOUT_DEFAULT_MS 5000u
 #define TIMEOUT_MAX_S 3600u
 
 struct parse_state {
@@ -75,7 +76,9 @@ void cmdline_options_init(struct cmdline_options *options)
 	*options = (struct cmdline_options){
 		.log_level = LOG_INFO,
 		.timeout_ms = TIMEOUT_DEFAULT_MS,
+		.channel_timeout_ms = CHANNEL_TIMEOUT_DEFAULT_MS,
 	};
+	transport_default(&options->channel);
 }
 
 static int fail(struct parse_state *state, int error, const char *key, const char *reason)
@@ -202,6 +205,32 @@ static int parse_timeout(struct parse_state *state, const char *key, const char 
 	return 0;
 }
 
+static int parse_channel(struct parse_state *state, const char *key, const char *value)
+{
+	char reason[192];
+
+	if (!value)
+		return fail(state, -EINVAL, key, "missing value");
+	if (transport_parse(value, &state->options->channel, reason, sizeof(reason)) < 0)
+		return fail(state, -EINVAL, key, reason);
+	state->options->has_channel = true;
+	return 0;
+}
+
+static int parse_channel_timeout(struct parse_state *state, const char *key, const char *value)
+{
+	unsigned int seconds;
+	int r;
+
+	if (!value)
+		return fail(state, -EINVAL, key, "missing value");
+	r = parse_uint(value, 0, TIMEOUT_MAX_S, &seconds);
+	if (r < 0)
+		return fail(state, r, key, "expected whole seconds from 0 to 3600");
+	state->options->channel_timeout_ms = seconds * 1000u;
+	return 0;
+}
+
 static int parse_modules_key(struct parse_state *state, const char *key, const char *value)
 {
 	if (!value)
@@ -215,9 +244,13 @@ struct known_key {
 };
 
 static const struct known_key known_keys[] = {
-	{ "tether.debug", parse_debug },	 { "tether.debug_exit", parse_debug_exit },
-	{ "tether.loglevel", parse_loglevel },	 { "tether.timeout", parse_timeout },
+	{ "tether.debug", parse_debug },
+	{ "tether.debug_exit", parse_debug_exit },
+	{ "tether.loglevel", parse_loglevel },
+	{ "tether.timeout", parse_timeout },
 	{ "tether.modules", parse_modules_key },
+	{ "tether.channel", parse_channel },
+	{ "tether.channel_timeout", parse_channel_timeout },
 };
 
 static int visit_token(const char *key, const char *value, bool unterminated, void *userdata)

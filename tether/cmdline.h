@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "transport.h"
+
 /* The longest command line accepted; x86's own limit is 2048 bytes. */
 #define CMDLINE_MAX 4096
 /* The longest value of a tether key. */
@@ -26,6 +28,9 @@ struct cmdline_options {
 	unsigned int timeout_ms; /* deadline for every wait in the boot path */
 	size_t n_modules;	 /* tether.modules: loaded on top of the built-in list */
 	char modules[CMDLINE_MODULES_MAX][CMDLINE_MODULE_NAME_MAX];
+	bool has_channel;		 /* tether.channel was given: it wins over config.json */
+	struct transport channel;	 /* ... and says this */
+	unsigned int channel_timeout_ms; /* tether.channel_timeout: wait for the exit's ack */
 	size_t n_unknown; /* tether.* keys not known to this version, for a warning ... */
 	char unknown[CMDLINE_UNKNOWN_MAX][CMDLINE_VALUE_MAX + 1]; /* ... the first ones named */
 };

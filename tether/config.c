@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "../common/cleanup.h"
+#include "../common/protocol.h"
 #include "../common/signals.h"
 
 #define STOP_GRACE_DEFAULT_MS 10000u
@@ -554,6 +555,27 @@ static int parse_image_working_dir(struct parser *p, json_t *value, void *target
 	return r;
 }
 
+/* Labels: an object of strings, kept as JSON for the report; null reads as absent. */
+static int parse_image_labels(struct parser *p, json_t *value, void *target)
+{
+	const char *key;
+	json_t *label;
+
+	if (json_is_null(value))
+		return 0;
+	if (!json_is_object(value))
+		return fail(p, "expected an object, got %s", json_type_name(value));
+	json_object_foreach(value, key, label)
+	{
+		if (!json_is_string(label)) {
+			path_push(p, ".%s", key);
+			return fail(p, "expected a string, got %s", json_type_name(label));
+		}
+	}
+	((struct config_image *)target)->labels = value;
+	return 0;
+}
+
 static int parse_image_config(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
@@ -565,7 +587,7 @@ static int parse_image_config(struct parser *p, json_t *value, void *target)
 		/* The rest of the OCI image config: a container VM does not act on it. */
 		IGNORED("ExposedPorts"),
 		IGNORED("Volumes"),
-		IGNORED("Labels"),
+		CUSTOM("Labels", false, parse_image_labels),
 		IGNORED("StopSignal"),
 		IGNORED("ArgsEscaped"),
 		IGNORED("Shell"),
@@ -579,10 +601,66 @@ static int parse_image_config(struct parser *p, json_t *value, void *target)
 	return parse_object(p, value, fields, ARRAY_SIZE(fields), target);
 }
 
+static bool is_digest(const char *text)
+{
+	return strncmp(text, "sha256:", 7) == 0 && strlen(text) == 7 + 64 &&
+	       strspn(text + 7, "0123456789abcdef") == 64;
+}
+
+static int want_digest(struct parser *p, json_t *value, const char **ret)
+{
+	int r = want_string(p, value, ret);
+
+	if (r == 0 && !is_digest(*ret))
+		return fail(p, "'%s' is not sha256: and 64 lowercase hex digits", *ret);
+	return r;
+}
+
+static int parse_manifest_digest(struct parser *p, json_t *value, void *target)
+{
+	return want_digest(p, value, &((struct config_image *)target)->manifest_digest);
+}
+
+static int parse_config_digest(struct parser *p, json_t *value, void *target)
+{
+	return want_digest(p, value, &((struct config_image *)target)->config_digest);
+}
+
+static int parse_chain_id(struct parser *p, json_t *value, void *target)
+{
+	return want_digest(p, value, &((struct config_image *)target)->chain_id);
+}
+
+static int parse_diff_ids(struct parser *p, json_t *value, void *target)
+{
+	struct config_strings *diff_ids = &((struct config_image *)target)->diff_ids;
+	int r;
+
+	if (json_is_null(value))
+		return fail(p, "expected an array of digests, got null");
+	r = want_strings(p, value, false, diff_ids);
+	for (size_t i = 0; r == 0 && i < diff_ids->count; i++) {
+		if (!is_digest(diff_ids->strings[i])) {
+			path_push(p, "[%zu]", i);
+			return fail(p, "'%s' is not sha256: and 64 lowercase hex digits",
+				    diff_ids->strings[i]);
+		}
+	}
+	return r;
+}
+
 static int parse_image(struct parser *p, json_t *value, void *target)
 {
 	static const struct field fields[] = {
 		CUSTOM("config", false, parse_image_config),
+		FIELD("name", false, FIELD_STRING, struct config_image, name),
+		CUSTOM("manifest_digest", false, parse_manifest_digest),
+		CUSTOM("config_digest", false, parse_config_digest),
+		CUSTOM("diff_ids", false, parse_diff_ids),
+		CUSTOM("chain_id", false, parse_chain_id),
+		FIELD("architecture", false, FIELD_OCI_STRING, struct config_image, architecture),
+		FIELD("os", false, FIELD_OCI_STRING, struct config_image, os),
+		FIELD("created", false, FIELD_OCI_STRING, struct config_image, created),
 	};
 
 	return parse_object(p, value, fields, ARRAY_SIZE(fields),
@@ -672,6 +750,21 @@ static int parse_disk_timeout(struct parser *p, json_t *value, void *target)
 	return 0;
 }
 
+static int parse_channel(struct parser *p, json_t *value, void *target)
+{
+	struct config *config = target;
+	const char *text;
+	char reason[192];
+	int r = want_string(p, value, &text);
+
+	if (r < 0)
+		return r;
+	if (transport_parse(text, &config->channel, reason, sizeof(reason)) < 0)
+		return fail(p, "%s", reason);
+	config->has_channel = true;
+	return 0;
+}
+
 static const struct field config_fields[] = {
 	CUSTOM("version", true, parse_version),
 	CUSTOM("root", true, parse_root),
@@ -682,20 +775,8 @@ static const struct field config_fields[] = {
 	CUSTOM("stop", false, parse_stop),
 	CUSTOM("disk_timeout_seconds", false, parse_disk_timeout),
 	FIELD("debug_exit", false, FIELD_BOOL, struct config, debug_exit),
+	CUSTOM("channel", false, parse_channel),
 };
-
-/*
- * jansson seeds its hash tables from /dev/urandom on first use; early in a boot the kernel
- * makes that read wait about a second for entropy. The seed guards against hash flooding,
- * which a bounded config cannot do much of: the clock is seed enough.
- */
-static void seed_hash(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	json_object_seed((size_t)now.tv_nsec | 1u);
-}
 
 int config_parse(const char *text, size_t size, struct config *ret, char *err, size_t err_size)
 {
@@ -708,7 +789,7 @@ int config_parse(const char *text, size_t size, struct config *ret, char *err, s
 	json_t *json;
 	int r;
 
-	seed_hash();
+	protocol_seed_json();
 	if (size > CONFIG_SIZE_MAX) {
 		snprintf(err, err_size, "config is %zu bytes, more than %u", size, CONFIG_SIZE_MAX);
 		return -EFBIG;
@@ -740,6 +821,7 @@ void config_free(struct config *config)
 	free(config->image.entrypoint.strings);
 	free(config->image.cmd.strings);
 	free(config->image.env.strings);
+	free(config->image.diff_ids.strings);
 	json_decref(config->json);
 	*config = (struct config){ 0 };
 }

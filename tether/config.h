@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/resource.h>
 
+#include "transport.h"
+
 #define CONFIG_VERSION 1
 #define CONFIG_SIZE_MAX (1u << 20)
 #define CONFIG_LAYERS_MAX 64
@@ -73,13 +75,25 @@ struct config_process {
 	struct config_rlimit rlimits[CONFIG_RLIMITS_MAX];
 };
 
-/* The parts of the OCI image config that are defaults for the process. */
+/*
+ * The image: the parts of the OCI image config that are defaults for the process, and what
+ * identifies it, which tether only reports to the host. Digests are "sha256:" and 64 hex.
+ */
 struct config_image {
 	struct config_strings entrypoint;
 	struct config_strings cmd;
 	struct config_strings env;
 	const char *working_dir;
 	const char *user;
+	void *labels; /* JSON object of strings, owned by json; NULL when absent */
+	const char *name;
+	const char *manifest_digest;
+	const char *config_digest;
+	struct config_strings diff_ids; /* bottom layer first */
+	const char *chain_id;		/* checked against diff_ids when given */
+	const char *architecture;
+	const char *os;
+	const char *created;
 };
 
 struct config {
@@ -93,6 +107,8 @@ struct config {
 	unsigned int stop_grace_ms;
 	unsigned int disk_timeout_ms; /* 0: the kernel command line's tether.timeout */
 	bool debug_exit;	      /* write the exit status to QEMU's isa-debug-exit port */
+	bool has_channel;	      /* "channel" was given ... */
+	struct transport channel;     /* ... and says this */
 	void *json;		      /* owns every string above */
 };
 

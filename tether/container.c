@@ -11,13 +11,19 @@
 
 #include "../common/cleanup.h"
 #include "../common/fileio.h"
+#include "../common/protocol.h"
+#include "../common/signals.h"
+#include "digest.h"
 #include "inroot.h"
 #include "log.h"
+#include "report.h"
 #include "rootfs.h"
 #include "shutdown.h"
 #include "supervise.h"
 #include "view.h"
+#include "relay.h"
 #include "volume.h"
+#include "vport.h"
 #include "workload.h"
 
 #define CONFIG_MOUNT ROOTFS_STATE_DIR "/config"
@@ -48,6 +54,19 @@ static int wait_for_disks(struct boot *boot, const struct config_disk *const *di
 	return r;
 }
 
+/* The disks event: every block device the last scan found, logged and sent. */
+static void report_disks_found(struct boot *boot)
+{
+	for (size_t i = 0; i < boot->disks.count; i++) {
+		const struct blockdev *d = &boot->disks.devices[i];
+
+		log_info("disk '%s': serial '%s', %llu MiB, filesystem '%s', label '%s', uuid '%s'",
+			 d->name, d->serial, (unsigned long long)(d->size >> 20), d->fstype,
+			 d->label, d->uuid);
+	}
+	channel_send(&boot->channel, PROTOCOL_DISKS, report_disks(&boot->disks));
+}
+
 static int read_config_file(const struct blockdev *device, char **ret_text, size_t *ret_size)
 {
 	int r, unmounted;
@@ -65,6 +84,31 @@ static int read_config_file(const struct blockdev *device, char **ret_text, size
 	return r;
 }
 
+/*
+ * What the config event will say (it goes out after the disks event, which needs the
+ * disks phase), and the channel config.json asks for.
+ */
+static void accept_config(struct boot *boot, const char *text, size_t size,
+			  const struct blockdev *device)
+{
+	char transport[128];
+	int r = digest_buffer(text, size, boot->config_digest);
+
+	if (r < 0) {
+		log_warning("sha256 of config.json: %s, reporting it without", strerror(-r));
+		boot->config_digest[0] = '\0';
+	}
+	boot->config_size = size;
+	boot->config_device = device;
+
+	/* The kernel command line is the VM's own: it wins over what config.json says. */
+	if (boot->config.has_channel && !boot->options.has_channel) {
+		log_info("host channel: %s, as config.json says",
+			 transport_format(&boot->config.channel, transport, sizeof(transport)));
+		channel_open(&boot->channel, &boot->config.channel);
+	}
+}
+
 int container_config(struct boot *boot)
 {
 	static const struct config_disk config_disk = { .by = CONFIG_SELECT_LABEL,
@@ -78,34 +122,38 @@ int container_config(struct boot *boot)
 	int r;
 
 	r = wait_for_disks(boot, wanted, 1, boot->options.timeout_ms, &missing);
-	if (r == -ETIMEDOUT) {
-		log_error("config disk (label '%s') not found after %u s", CONTAINER_CONFIG_LABEL,
-			  boot->options.timeout_ms / 1000);
-		return r;
-	}
-	if (r < 0) {
-		log_error("config disk (label '%s'): %s", CONTAINER_CONFIG_LABEL,
-			  r == -ENOTUNIQ ? "more than one disk has that label" : strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		report_disks_found(boot);
+	if (r == -ETIMEDOUT)
+		return boot_fail(boot, "label '" CONTAINER_CONFIG_LABEL "'", r,
+				 "config disk (label '%s') not found after %u s",
+				 CONTAINER_CONFIG_LABEL, boot->options.timeout_ms / 1000);
+	if (r < 0)
+		return boot_fail(boot, "label '" CONTAINER_CONFIG_LABEL "'", r,
+				 "config disk (label '%s'): %s", CONTAINER_CONFIG_LABEL,
+				 r == -ENOTUNIQ ? "more than one disk has that label"
+						: strerror(-r));
 	blockdev_find(&boot->disks, &config_disk, &device);
 	log_debug("config disk: '%s'", device->node);
 
 	r = read_config_file(device, &text, &size);
-	if (r < 0) {
-		log_error("read 'config.json' from config disk '%s' (%s): %s", device->node,
-			  device->fstype[0] ? device->fstype : "no filesystem",
-			  r == -EMEDIUMTYPE ? "no filesystem on it" : strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		report_disks_found(boot);
+	if (r < 0)
+		return boot_fail(boot, device->node, r,
+				 "read 'config.json' from config disk '%s' (%s): %s", device->node,
+				 device->fstype[0] ? device->fstype : "no filesystem",
+				 r == -EMEDIUMTYPE ? "no filesystem on it" : strerror(-r));
 	r = config_parse(text, size, &boot->config, err, sizeof(err));
 	if (r < 0) {
-		log_error("config.json: %s", err);
-		return r;
+		report_disks_found(boot);
+		return boot_fail(boot, "config.json", r, "config.json: %s", err);
 	}
 	log_info("config: %zu bytes from '%s', root mode '%s', %zu volumes", size, device->node,
 		 boot->config.root.mode == CONFIG_ROOT_DISK ? "disk" : "layers",
 		 boot->config.n_volumes);
+
+	accept_config(boot, text, size, device);
 	return 0;
 }
 
@@ -133,30 +181,27 @@ int container_disks(struct boot *boot)
 	const struct config_disk *missing = NULL;
 	size_t n = named_disks(&boot->config, disks);
 	unsigned int timeout = disk_timeout_ms(boot);
-	char what[192];
+	char what[192] = "";
 	int r;
 
 	r = wait_for_disks(boot, disks, n, timeout, &missing);
-	for (size_t i = 0; i < boot->disks.count; i++) {
-		const struct blockdev *d = &boot->disks.devices[i];
+	report_disks_found(boot);
+	channel_send(&boot->channel, PROTOCOL_CONFIG,
+		     report_config(boot->config_size,
+				   boot->config_digest[0] ? boot->config_digest : NULL,
+				   boot->config_device, &boot->config));
+	channel_send(&boot->channel, PROTOCOL_IMAGE, report_image(&boot->config.image));
 
-		log_info("disk '%s': serial '%s', %llu MiB, filesystem '%s', label '%s', uuid '%s'",
-			 d->name, d->serial, (unsigned long long)(d->size >> 20), d->fstype,
-			 d->label, d->uuid);
-	}
-	if (r == -ETIMEDOUT) {
-		log_error("disk %s: not found after %u s",
-			  blockdev_describe(missing, what, sizeof(what)), timeout / 1000);
-		return r;
-	}
-	if (r == -ENOTUNIQ) {
-		log_error("disk %s: more than one disk matches",
-			  blockdev_describe(missing, what, sizeof(what)));
-		return r;
-	}
+	if (missing)
+		blockdev_describe(missing, what, sizeof(what));
+	if (r == -ETIMEDOUT)
+		return boot_fail(boot, what, r, "disk %s: not found after %u s", what,
+				 timeout / 1000);
+	if (r == -ENOTUNIQ)
+		return boot_fail(boot, what, r, "disk %s: more than one disk matches", what);
 	if (r < 0)
-		log_error("scan disks: %s", strerror(-r));
-	return r;
+		return boot_fail(boot, "/sys/class/block", r, "scan disks: %s", strerror(-r));
+	return 0;
 }
 
 int container_root(struct boot *boot)
@@ -165,15 +210,12 @@ int container_root(struct boot *boot)
 	int r;
 
 	r = rootfs_assemble(&boot->config.root, &boot->disks, err, sizeof(err));
-	if (r < 0) {
-		log_error("container root: %s", err);
-		return r;
-	}
+	if (r < 0)
+		return boot_fail(boot, ROOTFS_ROOT, r, "container root: %s", err);
 	boot->root_fd = open(ROOTFS_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (boot->root_fd < 0) {
 		r = negative_errno();
-		log_error("open '%s': %s", ROOTFS_ROOT, strerror(-r));
-		return r;
+		return boot_fail(boot, ROOTFS_ROOT, r, "open '%s': %s", ROOTFS_ROOT, strerror(-r));
 	}
 	return 0;
 }
@@ -183,10 +225,14 @@ int container_volumes(struct boot *boot)
 	char err[512];
 	int r;
 
-	r = volume_mount_all(&boot->config, &boot->disks, boot->root_fd, err, sizeof(err));
+	r = volume_mount_all(&boot->config, &boot->disks, boot->root_fd, &boot->volumes, err,
+			     sizeof(err));
 	if (r < 0)
-		log_error("%s", err);
-	return r;
+		return boot_fail(boot, boot->config.volumes[boot->volumes.failed].target, r, "%s",
+				 err);
+	channel_send(&boot->channel, PROTOCOL_MOUNTS,
+		     report_mounts(&boot->config, &boot->disks, &boot->volumes));
+	return 0;
 }
 
 int container_view(struct boot *boot)
@@ -196,8 +242,8 @@ int container_view(struct boot *boot)
 
 	r = view_setup(boot->root_fd, container_hostname(boot), err, sizeof(err));
 	if (r < 0)
-		log_error("container view: %s", err);
-	return r;
+		return boot_fail(boot, ROOTFS_ROOT, r, "container view: %s", err);
+	return 0;
 }
 
 /* The container's own account file, read before anything runs as the workload's user. */
@@ -238,62 +284,202 @@ static void log_started(pid_t pid, const struct workload *workload)
 		 (unsigned int)workload->identity.uid, (unsigned int)workload->identity.gid, text);
 }
 
+/* The workload's stdio on the host's ports, and the channel, in the supervisor's loop. */
+struct run_io {
+	struct channel *channel;
+	struct relay output[2]; /* stdout, stderr */
+	int stdio[3];		/* the workload's: -1 keeps the console */
+	size_t n_watched[3];	/* descriptors each of channel, output[0], output[1] added */
+};
+
+static int open_stdio_ports(struct boot *boot, const struct workload *workload, struct run_io *io)
+{
+	static const char *const output_ports[] = { PROTOCOL_STDOUT_PORT, PROTOCOL_STDERR_PORT };
+	char path[300];
+	int r;
+
+	if (workload->terminal) {
+		log_debug("process.terminal: stdio stays on the console, whatever ports there are");
+		return 0;
+	}
+	if (vport_find(PROTOCOL_STDIN_PORT, path, sizeof(path)) == 0) {
+		/* Read-only: the workload reads the host's bytes and cannot write back. */
+		io->stdio[0] = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+		if (io->stdio[0] < 0) {
+			r = negative_errno();
+			return boot_fail(boot, PROTOCOL_STDIN_PORT, r, "open port '%s' ('%s'): %s",
+					 PROTOCOL_STDIN_PORT, path, strerror(-r));
+		}
+	}
+	for (size_t i = 0; i < 2; i++) {
+		r = relay_open(&io->output[i], output_ports[i], &io->stdio[i + 1]);
+		if (r < 0)
+			return boot_fail(boot, output_ports[i], r, "open port '%s': %s",
+					 output_ports[i], strerror(-r));
+	}
+	return 0;
+}
+
+static void close_stdio(struct run_io *io)
+{
+	for (size_t i = 0; i < 3; i++) {
+		if (io->stdio[i] >= 0)
+			close(io->stdio[i]);
+		io->stdio[i] = -1;
+	}
+}
+
+static size_t io_watch(void *context, struct pollfd *fds, size_t max, int *timeout_ms)
+{
+	struct run_io *io = context;
+	size_t n = 0;
+
+	io->n_watched[0] = (size_t)channel_pollfd(io->channel, fds, timeout_ms);
+	n += io->n_watched[0];
+	for (size_t i = 0; i < 2; i++) {
+		io->n_watched[i + 1] = 0;
+		if (io->output[i].port && n + 2 <= max) {
+			io->n_watched[i + 1] = relay_pollfds(&io->output[i], fds + n, timeout_ms);
+			n += io->n_watched[i + 1];
+		}
+	}
+	return n;
+}
+
+static void io_handle(void *context, const struct pollfd *fds, size_t n)
+{
+	struct run_io *io = context;
+
+	(void)n;
+	channel_handle(io->channel, io->n_watched[0] ? fds[0].revents : 0);
+	fds += io->n_watched[0];
+	for (size_t i = 0; i < 2; i++) {
+		if (io->output[i].port)
+			relay_handle(&io->output[i], fds, io->n_watched[i + 1]);
+		fds += io->n_watched[i + 1];
+	}
+}
+
+static bool io_request(void *context, struct supervise_request *ret)
+{
+	struct run_io *io = context;
+	struct channel_request request;
+
+	if (!channel_take_request(io->channel, &request))
+		return false;
+	*ret = (struct supervise_request){
+		.stop = request.kind == CHANNEL_REQUEST_STOP,
+		.signal = request.signal,
+		.has_grace = request.has_grace,
+		.grace_ms = request.grace_ms,
+	};
+	if (ret->stop)
+		log_info("host: stop%s", request.has_grace ? " with its own grace period" : "");
+	else
+		log_info("host: signal %s", signals_name(request.signal));
+	return true;
+}
+
+/* All the workload wrote reaches its ports before its exit is reported. */
+static void drain_outputs(struct boot *boot, struct run_io *io, int64_t output_bytes[2])
+{
+	for (size_t i = 0; i < 2; i++) {
+		int r;
+
+		output_bytes[i] = -1;
+		if (!io->output[i].port)
+			continue;
+		r = relay_drain(&io->output[i], boot->options.channel_timeout_ms);
+		if (r < 0)
+			log_warning("port '%s': %s, %llu bytes written", io->output[i].port,
+				    r == -ETIMEDOUT ? "the host did not read all of the output"
+						    : strerror(-r),
+				    (unsigned long long)io->output[i].bytes);
+		output_bytes[i] = (int64_t)io->output[i].bytes;
+	}
+	/*
+	 * What went to the console went through the tty layer, which may still hold it: let it
+	 * reach the host before the exit is reported (and QEMU possibly ends).
+	 */
+	shutdown_drain_console(CONSOLE_DRAIN_MS);
+}
+
+/* The workload could not be started: 127/126 as a shell says it, or 125. */
+static void report_start_failure(struct boot *boot, const struct workload *workload, int status,
+				 int error, const char *message)
+{
+	struct exit_status exit = { .code = status, .status = status };
+	const int64_t no_output[2] = { -1, -1 };
+
+	boot_fail(boot, workload->argv[0], -error, "workload: %s (exit status %d)", message,
+		  status);
+	boot->exit_status = status;
+	channel_send(&boot->channel, PROTOCOL_EXIT, report_exit(&exit, false, no_output));
+}
+
 int container_run(struct boot *boot)
 {
 	struct supervise_options options = { .stop_signal = boot->config.stop_signal,
 					     .stop_grace_ms = boot->config.stop_grace_ms };
 	_cleanup_free_ char *passwd = read_account_file(boot->root_fd, "/etc/passwd");
 	_cleanup_free_ char *group = read_account_file(boot->root_fd, "/etc/group");
+	struct run_io io = { .channel = &boot->channel, .stdio = { -1, -1, -1 } };
+	struct supervise_hooks hooks = { io_watch, io_handle, io_request, &io };
 	_cleanup_close_ int signal_fd = -1;
 	struct workload workload;
 	struct exit_status exit;
+	int64_t output_bytes[2];
 	bool stop_requested;
 	char err[512];
-	int failed_status;
+	int failed_status, failed_error;
 	pid_t pid;
 	int r;
 
 	r = workload_prepare(&boot->config, container_hostname(boot), passwd, group, &workload, err,
 			     sizeof(err));
-	if (r < 0) {
-		log_error("workload: %s", err);
-		return r;
-	}
+	if (r < 0)
+		return boot_fail(boot, "process", r, "workload: %s", err);
 
 	signal_fd = supervise_signals_open();
 	if (signal_fd < 0) {
-		r = signal_fd;
-		log_error("signalfd: %s", strerror(-r));
+		r = boot_fail(boot, "signalfd", signal_fd, "signalfd: %s", strerror(-signal_fd));
 		goto out;
 	}
-	r = workload_start(&workload, ROOTFS_ROOT, &pid, &failed_status, err, sizeof(err));
+	r = open_stdio_ports(boot, &workload, &io);
+	if (r < 0)
+		goto out;
+	r = workload_start(&workload, ROOTFS_ROOT, io.stdio, &pid, &failed_status, &failed_error,
+			   err, sizeof(err));
+	/* The workload has its copies; PID 1 keeps none, so only the workload holds them. */
+	close_stdio(&io);
 	if (r < 0) {
-		log_error("start the workload: %s", strerror(-r));
+		boot_fail(boot, workload.argv[0], r, "start the workload: %s", strerror(-r));
 		goto out;
 	}
 	if (failed_status) {
-		/* The workload never ran: its status is the shell's 126/127 (or 125), not ours. */
-		log_error("workload: %s (exit status %d)", err, failed_status);
-		boot->exit_status = failed_status;
+		report_start_failure(boot, &workload, failed_status, failed_error, err);
 		goto out;
 	}
+	boot->exec_ns = boot_time_ns();
 	log_started(pid, &workload);
+	channel_send(&boot->channel, PROTOCOL_STARTED, report_started(pid, &workload));
 
-	r = supervise_run(signal_fd, pid, &options, &exit, &stop_requested);
+	r = supervise_run(signal_fd, pid, &options, &hooks, &exit, &stop_requested);
 	if (r < 0) {
-		log_error("supervise pid %d: %s", (int)pid, strerror(-r));
+		boot_fail(boot, "supervise", r, "supervise pid %d: %s", (int)pid, strerror(-r));
 		goto out;
 	}
 	boot->exit_status = exit.status;
 
-	/*
-	 * The workload wrote to the console through the tty layer, which may still hold the
-	 * output: let it reach the host before the exit is reported (and QEMU possibly ends).
-	 */
-	shutdown_drain_console(CONSOLE_DRAIN_MS);
+	drain_outputs(boot, &io, output_bytes);
 	log_notice("workload %s%s", exitstatus_describe(&exit, err, sizeof(err)),
 		   stop_requested ? ", after a stop request" : "");
+	channel_send(&boot->channel, PROTOCOL_EXIT,
+		     report_exit(&exit, stop_requested, output_bytes));
 out:
+	close_stdio(&io);
+	for (size_t i = 0; i < 2; i++)
+		relay_close(&io.output[i]);
 	workload_free(&workload);
 	return r;
 }

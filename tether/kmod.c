@@ -34,6 +34,8 @@ const char *const kmod_boot_modules[] = {
 	"squashfs",
 	"isofs",
 	"ext4",
+	/* sha256 through the kernel's crypto API, for digests reported to the host */
+	"algif_hash",
 };
 const size_t kmod_boot_modules_count = ARRAY_SIZE(kmod_boot_modules);
 

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
 	if (boot_phase(&boot, "early", boot_early) == 0 &&
 	    boot_phase(&boot, "cmdline", boot_cmdline) == 0 &&
 	    boot_phase(&boot, "modules", boot_modules) == 0 &&
+	    boot_phase(&boot, "channel", boot_channel) == 0 &&
 	    boot_phase(&boot, "config", container_config) == 0 &&
 	    boot_phase(&boot, "disks", container_disks) == 0 &&
 	    boot_phase(&boot, "root", container_root) == 0 &&

@@ -9,8 +9,8 @@
 
 #include "../common/cleanup.h"
 
-#define LAYERS_DIR ROOTFS_STATE_DIR "/layers"
-#define SCRATCH_DIR ROOTFS_STATE_DIR "/scratch"
+#define LAYERS_DIR ROOTFS_LAYERS_DIR
+#define SCRATCH_DIR ROOTFS_SCRATCH_DIR
 
 static int make_dir(const char *path, mode_t mode)
 {

@@ -14,6 +14,8 @@
 
 #define ROOTFS_STATE_DIR "/run/tether"
 #define ROOTFS_ROOT ROOTFS_STATE_DIR "/root"
+#define ROOTFS_LAYERS_DIR ROOTFS_STATE_DIR "/layers" /* layer N at ROOTFS_LAYERS_DIR/N */
+#define ROOTFS_SCRATCH_DIR ROOTFS_STATE_DIR "/scratch"
 
 /* Mount the root at ROOTFS_ROOT. Returns 0 or -errno with a message naming the disk in err. */
 int rootfs_assemble(const struct config_root *root, const struct blockdev_list *disks, char *err,

@@ -65,51 +65,94 @@ static bool reap(pid_t pid, int *ret_status)
 	return found;
 }
 
-int supervise_run(int signal_fd, pid_t pid, const struct supervise_options *options,
-		  struct exit_status *ret_exit, bool *ret_stop_requested)
+struct stop_state {
+	bool requested;
+	int64_t kill_at; /* -1 when no SIGKILL is due */
+};
+
+static void request_stop(pid_t pid, const struct supervise_options *options,
+			 const struct supervise_request *request, struct stop_state *stop)
 {
-	int64_t kill_at = -1;
-	bool stop_requested = false;
+	unsigned int grace =
+		request && request->has_grace ? request->grace_ms : options->stop_grace_ms;
+
+	if (stop->requested)
+		return;
+	stop->requested = true;
+	kill(pid, options->stop_signal);
+	stop->kill_at = monotonic_ms() + grace;
+}
+
+static void read_signals(int signal_fd, pid_t pid, const struct supervise_options *options,
+			 struct stop_state *stop)
+{
+	struct signalfd_siginfo info;
+
+	while (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+		int signal = (int)info.ssi_signo;
+
+		if (signal == SIGTERM)
+			request_stop(pid, options, NULL, stop);
+		else if (is_forwarded(signal))
+			kill(pid, signal);
+	}
+}
+
+static void take_requests(const struct supervise_hooks *hooks, pid_t pid,
+			  const struct supervise_options *options, struct stop_state *stop)
+{
+	struct supervise_request request;
+
+	while (hooks->request(hooks->context, &request)) {
+		if (request.stop)
+			request_stop(pid, options, &request, stop);
+		else
+			kill(pid, request.signal);
+	}
+}
+
+int supervise_run(int signal_fd, pid_t pid, const struct supervise_options *options,
+		  const struct supervise_hooks *hooks, struct exit_status *ret_exit,
+		  bool *ret_stop_requested)
+{
+	struct stop_state stop = { .kill_at = -1 };
 	int status;
 
 	/* The workload may have ended before the first SIGCHLD was read. */
 	for (;;) {
-		struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
-		struct signalfd_siginfo info;
+		struct pollfd fds[1 + SUPERVISE_WATCH_MAX] = { { .fd = signal_fd,
+								 .events = POLLIN } };
+		size_t n = 0;
 		int timeout = -1;
 
 		if (reap(pid, &status))
 			break;
 
-		if (kill_at >= 0) {
-			int64_t left = kill_at - monotonic_ms();
+		if (stop.kill_at >= 0) {
+			int64_t left = stop.kill_at - monotonic_ms();
 
 			if (left <= 0) {
 				/* The workload's session: what it started dies with it. */
 				kill(-pid, SIGKILL);
 				kill(pid, SIGKILL);
-				kill_at = -1;
+				stop.kill_at = -1;
 				continue;
 			}
 			timeout = (int)left;
 		}
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+		if (hooks)
+			n = hooks->watch(hooks->context, fds + 1, SUPERVISE_WATCH_MAX, &timeout);
+		if (poll(fds, 1 + n, timeout) < 0 && errno != EINTR)
 			return negative_errno();
 
-		while (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
-			int signal = (int)info.ssi_signo;
-
-			if (signal == SIGTERM && !stop_requested) {
-				stop_requested = true;
-				kill(pid, options->stop_signal);
-				kill_at = monotonic_ms() + options->stop_grace_ms;
-			} else if (is_forwarded(signal)) {
-				kill(pid, signal);
-			}
+		read_signals(signal_fd, pid, options, &stop);
+		if (hooks) {
+			hooks->handle(hooks->context, fds + 1, n);
+			take_requests(hooks, pid, options, &stop);
 		}
 	}
 
 	*ret_exit = exitstatus_from_wait(status);
-	*ret_stop_requested = stop_requested;
+	*ret_stop_requested = stop.requested;
 	return 0;
 }

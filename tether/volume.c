@@ -46,11 +46,11 @@ static int resolved_target(int fd, char *buf, size_t size)
 }
 
 static int mount_volume(const struct config_volume *volume, const struct blockdev_list *disks,
-			int root_fd, char *err, size_t err_size)
+			int root_fd, char resolved[VOLUME_PATH_MAX], char *err, size_t err_size)
 {
 	_cleanup_close_ int target_fd = -1;
 	const struct blockdev *device;
-	char what[192], resolved[4096], path[64];
+	char what[192], path[64];
 	unsigned long flags = MS_NOSUID | MS_NODEV | (volume->read_only ? MS_RDONLY : 0);
 	int r;
 
@@ -73,7 +73,7 @@ static int mount_volume(const struct config_volume *volume, const struct blockde
 	 */
 	r = inroot_open_dir(root_fd, volume->target, true, &target_fd);
 	if (r == 0)
-		r = resolved_target(target_fd, resolved, sizeof(resolved));
+		r = resolved_target(target_fd, resolved, VOLUME_PATH_MAX);
 	if (r < 0) {
 		snprintf(err, err_size, "volume target '%s': %s", volume->target, strerror(-r));
 		return r;
@@ -98,13 +98,16 @@ static int mount_volume(const struct config_volume *volume, const struct blockde
 }
 
 int volume_mount_all(const struct config *config, const struct blockdev_list *disks, int root_fd,
-		     char *err, size_t err_size)
+		     struct volume_mounts *ret, char *err, size_t err_size)
 {
 	for (size_t i = 0; i < config->n_volumes; i++) {
-		int r = mount_volume(&config->volumes[i], disks, root_fd, err, err_size);
+		int r = mount_volume(&config->volumes[i], disks, root_fd, ret->resolved[i], err,
+				     err_size);
 
-		if (r < 0)
+		if (r < 0) {
+			ret->failed = i;
 			return r;
+		}
 	}
 	return 0;
 }

@@ -16,8 +16,19 @@
 /* Whether a resolved target (relative to the root, "/" for the root) may take a volume. */
 bool volume_target_allowed(const char *resolved);
 
-/* Mount every volume of config. Returns 0 or -errno with a message naming the volume. */
+#define VOLUME_PATH_MAX 4096
+
+/* Where each volume landed, inside the root, once symlinks in the image were followed. */
+struct volume_mounts {
+	char resolved[CONFIG_VOLUMES_MAX][VOLUME_PATH_MAX];
+	size_t failed; /* index of the volume that failed */
+};
+
+/*
+ * Mount every volume of config, in order. Returns 0 or -errno with a message naming the
+ * volume in err and its index in ret->failed.
+ */
 int volume_mount_all(const struct config *config, const struct blockdev_list *disks, int root_fd,
-		     char *err, size_t err_size);
+		     struct volume_mounts *ret, char *err, size_t err_size);
 
 #endif

@@ -24,6 +24,7 @@
 /* Where the child was when it failed, so the parent can say so. */
 enum start_stage {
 	STAGE_SESSION,
+	STAGE_STDIO,
 	STAGE_TERMINAL,
 	STAGE_RLIMIT,
 	STAGE_NAMESPACE,
@@ -245,12 +246,18 @@ static int enter_root(const char *root)
 	return 0;
 }
 
-_Noreturn static void child_run(const struct workload *w, const char *root, int pipe_fd)
+_Noreturn static void child_run(const struct workload *w, const char *root, const int stdio[3],
+				int pipe_fd)
 {
 	const struct user_identity *id = &w->identity;
 	extern char **environ;
 
 	reset_signals();
+	for (int i = 0; stdio && i < 3; i++) {
+		/* dup2() clears close-on-exec on the copy: only these three cross the exec. */
+		if (stdio[i] >= 0 && dup2(stdio[i], i) < 0)
+			child_fail(pipe_fd, STAGE_STDIO, 125);
+	}
 	if (setsid() < 0)
 		child_fail(pipe_fd, STAGE_SESSION, 125);
 	if (w->terminal && ioctl(STDIN_FILENO, TIOCSCTTY, 1) < 0)
@@ -311,6 +318,10 @@ static void describe_failure(const struct workload *w, const struct start_failur
 	case STAGE_SESSION:
 		snprintf(err, err_size, "new session: %s", reason);
 		break;
+	case STAGE_STDIO:
+		snprintf(err, err_size, "stdin, stdout and stderr from the host's ports: %s",
+			 reason);
+		break;
 	case STAGE_TERMINAL:
 		snprintf(err, err_size, "controlling terminal: %s", reason);
 		break;
@@ -332,8 +343,9 @@ static void describe_failure(const struct workload *w, const struct start_failur
 	}
 }
 
-int workload_start(const struct workload *workload, const char *root, pid_t *ret_pid,
-		   int *ret_failed_status, char *err, size_t err_size)
+int workload_start(const struct workload *workload, const char *root, const int stdio[3],
+		   pid_t *ret_pid, int *ret_failed_status, int *ret_failed_error, char *err,
+		   size_t err_size)
 {
 	struct start_failure failure;
 	int pipe_fds[2];
@@ -354,7 +366,7 @@ int workload_start(const struct workload *workload, const char *root, pid_t *ret
 	}
 	if (pid == 0) {
 		close(pipe_fds[0]);
-		child_run(workload, root, pipe_fds[1]);
+		child_run(workload, root, stdio, pipe_fds[1]);
 	}
 
 	close(pipe_fds[1]);
@@ -365,10 +377,12 @@ int workload_start(const struct workload *workload, const char *root, pid_t *ret
 
 	*ret_pid = pid;
 	*ret_failed_status = 0;
+	*ret_failed_error = 0;
 	if (n != (ssize_t)sizeof(failure))
 		return 0;
 
 	describe_failure(workload, &failure, err, err_size);
+	*ret_failed_error = failure.error;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
 	*ret_failed_status = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
 	return 0;

@@ -46,12 +46,15 @@ int workload_prepare(const struct config *config, const char *hostname, const ch
 void workload_free(struct workload *workload);
 
 /*
- * Start the workload inside root (a mount point) and return its pid. When it cannot be
+ * Start the workload inside root (a mount point) and return its pid. stdio, when not NULL,
+ * holds descriptors for its stdin, stdout and stderr (-1: keep the console). When it cannot be
  * started, *ret_failed_status is 127 (not found), 126 (not executable) or 125 (setup), err
- * says why, and the process has already been reaped; otherwise *ret_failed_status is 0.
+ * says why, *ret_failed_error is the errno of the step that failed, and the process has
+ * already been reaped; otherwise *ret_failed_status is 0.
  * Returns 0, or -errno when not even the fork worked.
  */
-int workload_start(const struct workload *workload, const char *root, pid_t *ret_pid,
-		   int *ret_failed_status, char *err, size_t err_size);
+int workload_start(const struct workload *workload, const char *root, const int stdio[3],
+		   pid_t *ret_pid, int *ret_failed_status, int *ret_failed_error, char *err,
+		   size_t err_size);
 
 #endif

@@ -34,7 +34,8 @@ boot_kernel() {
 	# shellcheck disable=SC2086 # $disk_args holds several words on purpose
 	timeout "$BOOT_TIMEOUT" scripts/qemu-boot --kernel "$BUILD/vmlinuz" \
 		--initrd "${BUILD_INITRAMFS:-$BUILD/initramfs.cpio.gz}" --append "${1:-}" \
-		--console "$console.raw" -- $disk_args 2>"$WORK/qemu-boot.err" || status=$?
+		--console "$console.raw" -- $disk_args $channel_args 2>"$WORK/qemu-boot.err" ||
+		status=$?
 	strip_console
 }
 
@@ -44,6 +45,9 @@ scripts/mkimage-busybox "$IMAGE"
 
 disk_args=''
 disk_count=0
+channel_args=''
+events="$WORK/events.ndjson"
+host_pid=
 
 # attach_disk FILE SERIAL [ro]: a virtio-blk disk with that serial, in the order of the calls.
 attach_disk() {
@@ -102,6 +106,51 @@ boot_iso() {
 	timeout "$BOOT_TIMEOUT" scripts/qemu-boot --iso "$BUILD/tether.iso" \
 		--console "$console.raw" -- $disk_args 2>"$WORK/qemu-boot.err" || status=$?
 	strip_console
+}
+
+# channel_ports [PORT...]: a virtio-serial device whose ports (org.tether.control by default;
+# also stdin, stdout, stderr) are QEMU chardev sockets $WORK/PORT.sock, for chanhost.
+channel_ports() {
+	channel_args="-device virtio-serial-pci,id=vser"
+	for port in "${@:-control}"; do
+		channel_args="$channel_args -chardev socket,id=$port,path=$WORK/$port.sock,server=on,wait=off"
+		channel_args="$channel_args -device virtserialport,bus=vser.0,chardev=$port,name=org.tether.$port"
+	done
+}
+
+# start_host [CHANHOST-OPTION...]: the host end (tests/tools/chanhost.c) in the background,
+# writing the events it receives to $events.
+# shellcheck disable=SC2120 # the options are optional
+start_host() {
+	rm -f "$events"
+	"$BUILD/host/chanhost" --control "$WORK/control.sock" --events "$events" "$@" \
+		2>"$WORK/chanhost.err" &
+	host_pid=$!
+}
+
+# wait_host: chanhost has ended, and every line it got was a valid protocol message.
+wait_host() {
+	host_status=0
+	wait "$host_pid" || host_status=$?
+	[ "$host_status" = 0 ] ||
+		fail "chanhost exited with status $host_status: $(cat "$WORK/chanhost.err")"
+}
+
+# event TYPE FILTER: FILTER (jq) applied to the first event of TYPE, compact.
+event() {
+	jq -c "select(.type == \"$1\") | $2" "$events" | head -n 1
+}
+
+# assert_event TYPE FILTER EXPECTED: the first event of TYPE gives EXPECTED through FILTER.
+assert_event() {
+	actual=$(event "$1" "$2")
+	[ "$actual" = "$3" ] || fail "event '$1' $2: got '$actual', expected '$3'"
+}
+
+# assert_event_types TYPES: the types of the events, repeats of the exit event left out.
+assert_event_types() {
+	actual=$(jq -r '"\(.type) \(.seq)"' "$events" | awk '!seen[$0]++ { print $1 }' | tr '\n' ' ')
+	[ "$actual" = "$1 " ] || fail "events: got '$actual', expected '$1'"
 }
 
 assert_console() {

@@ -63,7 +63,7 @@ static struct exit_status supervise(pid_t pid, unsigned int grace_ms, bool *stop
 	struct supervise_options options = { .stop_signal = SIGTERM, .stop_grace_ms = grace_ms };
 	struct exit_status exit;
 
-	assert_int_equal(supervise_run(signal_fd, pid, &options, &exit, stop_requested), 0);
+	assert_int_equal(supervise_run(signal_fd, pid, &options, NULL, &exit, stop_requested), 0);
 	return exit;
 }
 
@@ -176,6 +176,99 @@ static void test_supervise_stop_ends_a_cooperative_workload(void **state)
 	assert_int_equal(exit.status, 3);
 }
 
+/* A host stand-in: its requests are handed over after a delay, through a pipe it watches. */
+struct fake_host {
+	int pipe_fds[2];
+	struct supervise_request requests[4];
+	size_t n_requests;
+	size_t next;
+	unsigned int polled;
+};
+
+static size_t host_watch(void *context, struct pollfd *fds, size_t max, int *timeout_ms)
+{
+	struct fake_host *host = context;
+
+	assert_true(max >= 1);
+	fds[0] = (struct pollfd){ .fd = host->pipe_fds[0], .events = POLLIN };
+	(void)timeout_ms;
+	return 1;
+}
+
+static void host_handle(void *context, const struct pollfd *fds, size_t n)
+{
+	struct fake_host *host = context;
+	char byte;
+
+	assert_int_equal(n, 1);
+	if (fds[0].revents & POLLIN && read(host->pipe_fds[0], &byte, 1) == 1)
+		host->polled++;
+}
+
+static bool host_request(void *context, struct supervise_request *ret)
+{
+	struct fake_host *host = context;
+
+	/* One request per byte the test wrote: they arrive while the loop runs. */
+	if (host->next >= host->n_requests || host->next >= host->polled)
+		return false;
+	*ret = host->requests[host->next++];
+	return true;
+}
+
+static struct exit_status supervise_with_host(pid_t pid, struct fake_host *host,
+					      bool *stop_requested)
+{
+	struct supervise_options options = { .stop_signal = SIGTERM, .stop_grace_ms = 30000 };
+	struct supervise_hooks hooks = { host_watch, host_handle, host_request, host };
+	struct exit_status exit;
+
+	assert_int_equal(supervise_run(signal_fd, pid, &options, &hooks, &exit, stop_requested), 0);
+	close(host->pipe_fds[0]);
+	close(host->pipe_fds[1]);
+	return exit;
+}
+
+static void test_supervise_host_signal_reaches_the_workload(void **state)
+{
+	struct fake_host host = { .requests = { { .signal = SIGUSR2 } }, .n_requests = 1 };
+	pid_t pid = spawn_shell("trap 'exit 12' USR2; while :; do sleep 0.05; done");
+	bool stop_requested = true;
+	struct exit_status exit;
+
+	(void)state;
+	assert_int_equal(pipe(host.pipe_fds), 0);
+	usleep(300000);
+	assert_int_equal(write(host.pipe_fds[1], "x", 1), 1);
+	exit = supervise_with_host(pid, &host, &stop_requested);
+	assert_int_equal(exit.status, 12);
+	assert_false(stop_requested);
+}
+
+static void test_supervise_host_stop_uses_its_grace_then_sigkill(void **state)
+{
+	struct fake_host host = {
+		.requests = { { .stop = true, .has_grace = true, .grace_ms = 400 } },
+		.n_requests = 1,
+	};
+	pid_t pid = spawn_shell("trap '' TERM; sleep 30");
+	bool stop_requested = false;
+	struct timespec start;
+	struct exit_status exit;
+
+	(void)state;
+	assert_int_equal(pipe(host.pipe_fds), 0);
+	usleep(300000);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(write(host.pipe_fds[1], "x", 1), 1);
+	/* The configured grace is 30 s: only the request's 400 ms can end it this soon. */
+	exit = supervise_with_host(pid, &host, &stop_requested);
+	assert_true(stop_requested);
+	assert_int_equal(exit.status, 137);
+	assert_true(seconds_since(&start) >= 0.4);
+	assert_true(seconds_since(&start) < 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_supervise_forwards_signals),
 		cmocka_unit_test(test_supervise_stop_escalates_to_sigkill),
 		cmocka_unit_test(test_supervise_stop_ends_a_cooperative_workload),
+		cmocka_unit_test(test_supervise_host_signal_reaches_the_workload),
+		cmocka_unit_test(test_supervise_host_stop_uses_its_grace_then_sigkill),
 	};
 
 	return cmocka_run_group_tests_name("supervise", tests, setup, NULL);
