@@ -22,6 +22,7 @@
 #define RETRY_FIRST_MS 20u
 #define RETRY_MAX_MS 500u
 #define EXIT_RESEND_MS 1000
+#define HELLO_SEQ 1
 #define BAD_MESSAGES_LOGGED 10
 
 int channel_init(struct channel *ch, const char *kernel_release)
@@ -29,7 +30,7 @@ int channel_init(struct channel *ch, const char *kernel_release)
 	int r;
 
 	protocol_seed_json();
-	*ch = (struct channel){ .state = CHANNEL_OFF, .fd = -1, .next_seq = 1 };
+	*ch = (struct channel){ .state = CHANNEL_OFF, .fd = -1, .next_seq = HELLO_SEQ + 1 };
 	ch->kernel_release = kernel_release;
 	r = eventqueue_init(&ch->queue, QUEUE_LINES, QUEUE_BYTES);
 	if (r == 0)
@@ -44,7 +45,7 @@ static bool is_kept(enum protocol_type type)
 }
 
 /* Encode and queue; returns the line's seq, or 0 when it was not queued. */
-static uint64_t enqueue(struct channel *ch, enum protocol_type type, json_t *body, bool front)
+static uint64_t enqueue(struct channel *ch, enum protocol_type type, json_t *body)
 {
 	struct event_line entry = { .type = type, .seq = ch->next_seq, .kept = is_kept(type) };
 	int r = protocol_encode(type, entry.seq, clock_us(), body, &entry.line, &entry.length);
@@ -55,7 +56,7 @@ static uint64_t enqueue(struct channel *ch, enum protocol_type type, json_t *bod
 		return 0;
 	}
 	ch->next_seq++;
-	r = front ? eventqueue_push_front(&ch->queue, &entry) : eventqueue_push(&ch->queue, &entry);
+	r = eventqueue_push(&ch->queue, &entry);
 	if (r < 0) {
 		log_debug("channel: queue full, '%s' event %llu dropped", protocol_type_name(type),
 			  (unsigned long long)entry.seq);
@@ -73,12 +74,64 @@ static json_t *hello_body(const struct channel *ch)
 			 transport_format(&ch->transport, transport, sizeof(transport)));
 }
 
-static void queue_hello_first(struct channel *ch)
+/* A copy of a line to queue again. */
+static int repeat_line(const char *line, size_t length, enum protocol_type type, uint64_t seq,
+		       struct event_line *ret)
+{
+	*ret = (struct event_line){ .type = type, .seq = seq, .kept = true, .length = length };
+	ret->line = malloc(length);
+	if (!ret->line)
+		return -ENOMEM;
+	memcpy(ret->line, line, length);
+	return 0;
+}
+
+/* Keep a copy of the last line queued, to repeat it. */
+static void remember_last(const struct channel *ch, char **line, size_t *length)
+{
+	const struct event_line *last = &ch->queue.lines[ch->queue.count - 1];
+
+	free(*line);
+	*length = 0;
+	*line = malloc(last->length);
+	if (*line) {
+		memcpy(*line, last->line, last->length);
+		*length = last->length;
+	}
+}
+
+/*
+ * The hello goes first. It is always seq 1: made again for a new transport, repeated on a
+ * new connection, it is the same message, as the host can tell.
+ */
+static void queue_hello(struct channel *ch)
 {
 	json_t *body = hello_body(ch);
+	struct event_line entry;
+	char *line;
+	size_t length;
+	int r = protocol_encode(PROTOCOL_HELLO, HELLO_SEQ, clock_us(), body, &line, &length);
 
-	enqueue(ch, PROTOCOL_HELLO, body, true);
 	json_decref(body);
+	if (r < 0)
+		return;
+	free(ch->hello_line);
+	ch->hello_line = line;
+	ch->hello_length = length;
+	if (repeat_line(line, length, PROTOCOL_HELLO, HELLO_SEQ, &entry) == 0)
+		eventqueue_push_front(&ch->queue, &entry);
+}
+
+/* A connection after the first starts with the hello again, so the host knows who talks. */
+static void repeat_hello(struct channel *ch)
+{
+	const struct event_line *front = eventqueue_front(&ch->queue);
+	struct event_line entry;
+
+	if (!ch->hello_line || (front && front->type == PROTOCOL_HELLO))
+		return;
+	if (repeat_line(ch->hello_line, ch->hello_length, PROTOCOL_HELLO, HELLO_SEQ, &entry) == 0)
+		eventqueue_push_front(&ch->queue, &entry);
 }
 
 static void schedule_retry(struct channel *ch)
@@ -99,7 +152,6 @@ static void attempt_failed(struct channel *ch, const char *what, int error)
 
 static void connected(struct channel *ch)
 {
-	const struct event_line *front = eventqueue_front(&ch->queue);
 	char transport[128];
 
 	ch->state = CHANNEL_CONNECTED;
@@ -107,9 +159,8 @@ static void connected(struct channel *ch)
 	ch->last_error = 0;
 	log_info("channel: host connected on %s",
 		 transport_format(&ch->transport, transport, sizeof(transport)));
-	/* Every connection starts with a hello, so that a host that comes back knows who. */
-	if (ch->ever_connected && !(front && front->type == PROTOCOL_HELLO))
-		queue_hello_first(ch);
+	if (ch->ever_connected)
+		repeat_hello(ch);
 	ch->ever_connected = true;
 }
 
@@ -389,10 +440,13 @@ void channel_open(struct channel *ch, const struct transport *transport)
 	ch->state = transport->kind == TRANSPORT_NONE ? CHANNEL_OFF : CHANNEL_ABSENT;
 	ch->ever_connected = false;
 
-	/* A hello not yet sent names the transport: it is made again for the new one. */
+	/*
+	 * The hello names the transport: a new one gets a new hello, in the old one's place
+	 * when that was not sent yet.
+	 */
 	if (front && front->type == PROTOCOL_HELLO)
 		eventqueue_pop(&ch->queue);
-	queue_hello_first(ch);
+	queue_hello(ch);
 	pump(ch);
 }
 
@@ -404,20 +458,13 @@ void channel_send(struct channel *ch, enum protocol_type type, json_t *body)
 		json_decref(body);
 		return;
 	}
-	seq = enqueue(ch, type, body, false);
+	seq = enqueue(ch, type, body);
 	json_decref(body);
 	if (type == PROTOCOL_EXIT && seq) {
-		const struct event_line *last = &ch->queue.lines[ch->queue.count - 1];
-
-		free(ch->exit_line);
-		ch->exit_line = malloc(last->length);
-		if (ch->exit_line) {
-			memcpy(ch->exit_line, last->line, last->length);
-			ch->exit_length = last->length;
-			ch->exit_seq = seq;
-			ch->exit_queued = true;
-			ch->exit_acked = false;
-		}
+		remember_last(ch, &ch->exit_line, &ch->exit_length);
+		ch->exit_seq = seq;
+		ch->exit_queued = true;
+		ch->exit_acked = false;
 	}
 	pump(ch);
 }
@@ -528,5 +575,6 @@ void channel_close(struct channel *ch)
 	eventqueue_free(&ch->queue);
 	protocol_reader_free(&ch->reader);
 	free(ch->exit_line);
-	ch->exit_line = NULL;
+	free(ch->hello_line);
+	ch->exit_line = ch->hello_line = NULL;
 }

@@ -55,6 +55,9 @@ struct channel {
 	struct channel_request requests[CHANNEL_REQUESTS_MAX];
 	size_t n_requests;
 	unsigned int bad_messages;
+	/* The hello, repeated first on every new connection, under its own seq. */
+	char *hello_line;
+	size_t hello_length;
 	/* The exit event, repeated every second until acknowledged. */
 	char *exit_line;
 	size_t exit_length;

@@ -136,6 +136,19 @@ wait_host() {
 		fail "chanhost exited with status $host_status: $(cat "$WORK/chanhost.err")"
 }
 
+# host_busybox HOST-OPTIONS ARGS-JSON [EXTRA-CONFIG-JSON [EXTRA-PROCESS-JSON]]: run_busybox
+# with the control port and chanhost, given HOST-OPTIONS (one word-split string), as the host.
+host_busybox() {
+	host_options=$1
+	shift
+	attach_busybox "$@"
+	[ -n "$channel_args" ] || channel_ports control
+	# shellcheck disable=SC2086 # the options are several words on purpose
+	start_host $host_options
+	boot_kernel "tether.timeout=20 ${BOOT_APPEND:-}"
+	wait_host
+}
+
 # event TYPE FILTER: FILTER (jq) applied to the first event of TYPE, compact.
 event() {
 	jq -c "select(.type == \"$1\") | $2" "$events" | head -n 1

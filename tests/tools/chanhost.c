@@ -8,8 +8,9 @@
  *
  *   chanhost --control SOCKET --events FILE [options]
  *
- * Exits 0 when every line decoded and sequence numbers only went up (an exit event may be
- * repeated under its own number), 1 otherwise, 2 on bad usage or when it could not connect.
+ * Exits 0 when every line decoded and sequence numbers only went up from each hello (an
+ * exit event may be repeated under its own number), 1 otherwise, 2 on bad usage or when it could
+ * not connect.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -170,7 +171,10 @@ static void on_line(struct host *host, const char *line, size_t length)
 		host->bad = true;
 		return;
 	}
-	if (m.seq <= host->last_seq && !(m.type == PROTOCOL_EXIT || m.type == PROTOCOL_HELLO)) {
+	/* A hello (always seq 1) starts each connection; an exit may come again. */
+	if (m.type == PROTOCOL_HELLO)
+		host->last_seq = 0;
+	if (m.seq <= host->last_seq && m.type != PROTOCOL_EXIT) {
 		fprintf(stderr, "chanhost: seq %llu after %llu\n", (unsigned long long)m.seq,
 			(unsigned long long)host->last_seq);
 		host->bad = true;

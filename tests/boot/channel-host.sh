@@ -1,0 +1,68 @@
+#!/bin/sh
+# The host's side of the channel: late, absent, gone and back, silent about the exit; and
+# what it asks for (a signal, a stop) reaching the workload.
+set -eu
+. tests/boot/lib.sh
+
+# no_gaps: every event from hello on arrived, numbered 1..N, none dropped.
+no_gaps() {
+	[ "$(jq -s '[.[].seq] | unique | . == [range(1; length + 1)]' "$events")" = true ] ||
+		fail "sequence numbers are not 1..N: $(jq -c .seq "$events" | tr '\n' ' ')"
+	assert_event shutdown '.events_dropped' 0
+}
+
+# The host connects 8 s after QEMU starts: the workload has run long before, and nothing
+# was lost meanwhile.
+host_busybox '--connect-delay 8000' \
+	'["sh", "-c", "echo uptime-at-start $(cut -d \" \" -f 1 /proc/uptime); sleep 5; exit 3"]'
+assert_clean_exit 3
+assert_event_types 'hello disks config image mounts started exit timings shutdown'
+no_gaps
+started_at=$(sed -n 's/^uptime-at-start \([0-9]*\)\..*/\1/p' "$console")
+[ -n "$started_at" ] && [ "$started_at" -lt 7 ] ||
+	fail "the workload started at uptime '$started_at' s, not before the host came"
+
+# No host at all on the port: the workload runs, the exit waits for an acknowledgement
+# only until tether.channel_timeout, and the VM powers off.
+channel_ports control
+attach_busybox '["sh", "-c", "echo ran-without-host; exit 5"]'
+boot_kernel 'tether.timeout=20 tether.channel_timeout=2'
+assert_clean_exit 5
+assert_console '^ran-without-host$'
+assert_console 'tether: channel: events not sent after 2000 ms, going on'
+
+# The host goes away after the hello and comes back: a new hello starts the new
+# connection, and what was queued meanwhile follows it.
+host_busybox '--reconnect' '["sh", "-c", "sleep 4; exit 4"]'
+assert_clean_exit 4
+[ "$(jq -s '[.[] | select(.type == "hello") | .seq] == [1, 1]' "$events")" = true ] ||
+	fail "no second hello (seq 1) after the reconnection: $(jq -c '[.type, .seq]' "$events" | tr '\n' ' ')"
+assert_event exit '.status' 4
+assert_event shutdown '.exit_status' 4
+assert_console 'tether: channel: host gone'
+
+# A host that never acknowledges the exit gets it again every second, until the timeout.
+BOOT_APPEND='tether.channel_timeout=3' host_busybox '--no-ack' '["sh", "-c", "exit 6"]'
+assert_clean_exit 6
+[ "$(jq -s '[.[] | select(.type == "exit")] | (length >= 2) and (map(.seq) | unique | length == 1)' "$events")" = true ] ||
+	fail "the exit event was not repeated under one seq: $(jq -c '[.type, .seq]' "$events" | tr '\n' ' ')"
+assert_console 'tether: channel: exit not acknowledged after 3000 ms, going on'
+
+# signal TERM from the host reaches the workload.
+host_busybox '--on-started signal:TERM --action-delay 500' \
+	'["sh", "-c", "trap \"echo got-term; exit 3\" TERM; while :; do sleep 0.1; done"]'
+assert_clean_exit 3
+assert_console '^got-term$'
+assert_console 'tether: host: signal SIGTERM'
+assert_event exit '[.status, .stop_requested]' '[3,false]'
+
+# stop with a 1 s grace on a workload that ignores TERM: SIGKILL after the grace, though
+# the configured one is 60 s.
+host_busybox '--on-started stop:1000 --action-delay 500' '["sh", "-c", "trap \"\" TERM; sleep 100"]' \
+	'"stop": {"grace_seconds": 60}'
+assert_clean_exit 137
+assert_event exit '[.status, .code, .signal, .stop_requested]' '[137,null,"SIGKILL",true]'
+assert_console 'tether: workload killed by SIGKILL \(exit status 137\), after a stop request$'
+run_us=$(jq -s '(map(select(.type == "exit"))[0].ts_us) - (map(select(.type == "started"))[0].ts_us)' "$events")
+[ "$run_us" -ge 1500000 ] && [ "$run_us" -lt 20000000 ] ||
+	fail "the stopped workload ran $run_us us: not the host's grace"
