@@ -219,7 +219,7 @@ int protocol_encode(enum protocol_type type, uint64_t seq, uint64_t ts_us, json_
 		json_decref(message);
 		return length == 0 ? -ENOMEM : -E2BIG;
 	}
-	line = malloc(length + 1);
+	line = malloc(length + 2);
 	if (!line) {
 		json_decref(message);
 		return -ENOMEM;
@@ -227,6 +227,7 @@ int protocol_encode(enum protocol_type type, uint64_t seq, uint64_t ts_us, json_
 	json_dumpb(message, line, length, JSON_COMPACT);
 	json_decref(message);
 	line[length] = '\n';
+	line[length + 1] = '\0';
 
 	*ret_line = line;
 	*ret_length = length + 1;

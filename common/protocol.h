@@ -86,9 +86,9 @@ void protocol_message_release(struct protocol_message *message);
 
 /*
  * Encode a message: "type", "seq" and "ts_us" first, then the fields of body (an object or
- * NULL, not changed). *ret_line is a heap buffer ending in '\n'. Returns 0, -E2BIG when the
- * line would be longer than PROTOCOL_LINE_MAX, -EINVAL when body sets one of the three, or
- * -ENOMEM.
+ * NULL, not changed). *ret_line is a heap string ending in '\n', *ret_length its length. Returns 0,
+ * -E2BIG when the line would be longer than PROTOCOL_LINE_MAX, -EINVAL when body sets one of the
+ * three, or -ENOMEM.
  */
 int protocol_encode(enum protocol_type type, uint64_t seq, uint64_t ts_us, json_t *body,
 		    char **ret_line, size_t *ret_length);

@@ -56,6 +56,8 @@ struct host {
 	bool acted;
 	bool dropped_once;
 	int64_t reconnect_at;
+	uint64_t received[STREAMS];   /* bytes of OUT and ERR */
+	json_int_t expected[STREAMS]; /* what the exit event says they are; -1: not said */
 	bool bad;
 };
 
@@ -186,6 +188,14 @@ static void on_line(struct host *host, const char *line, size_t length)
 		send_stdin(host);
 	if (m.type == PROTOCOL_STARTED && host->options.on_started && !host->acted)
 		host->action_at = clock_ms() + host->options.action_delay_ms;
+	if (m.type == PROTOCOL_EXIT) {
+		json_t *out = json_object_get(m.json, "stdout_bytes");
+		json_t *err_bytes = json_object_get(m.json, "stderr_bytes");
+
+		host->expected[OUT] = json_is_integer(out) ? json_integer_value(out) : -1;
+		host->expected[ERR] =
+			json_is_integer(err_bytes) ? json_integer_value(err_bytes) : -1;
+	}
 	if (m.type == PROTOCOL_EXIT && !host->options.no_ack)
 		send_message(host, PROTOCOL_ACK, json_pack("{s:I}", "ack", (json_int_t)m.seq));
 	if (m.type == PROTOCOL_HELLO && host->options.reconnect && !host->dropped_once) {
@@ -231,7 +241,9 @@ static void copy_output(struct host *host, enum stream s)
 	if (n <= 0 || write(host->out_file[s], buffer, (size_t)n) != n) {
 		close(host->fd[s]);
 		host->fd[s] = -1;
+		return;
 	}
+	host->received[s] += (uint64_t)n;
 }
 
 static int run(struct host *host)
@@ -281,6 +293,17 @@ static int run(struct host *host)
 				connect_retrying(host->options.socket[CONTROL], deadline);
 		}
 	}
+	/* Every byte the guest says the workload wrote has arrived. */
+	for (int s = OUT; s <= ERR; s++) {
+		if (host->options.socket[s] && host->expected[s] >= 0 &&
+		    host->received[s] != (uint64_t)host->expected[s]) {
+			fprintf(stderr, "chanhost: %s: %llu bytes, the exit event says %lld\n",
+				s == OUT ? "stdout" : "stderr",
+				(unsigned long long)host->received[s],
+				(long long)host->expected[s]);
+			host->bad = true;
+		}
+	}
 	return host->bad ? 1 : 0;
 }
 
@@ -311,7 +334,9 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ 0 },
 	};
-	struct host host = { .action_at = -1, .options.timeout_s = 120 };
+	struct host host = { .action_at = -1,
+			     .options.timeout_s = 120,
+			     .expected = { -1, -1, -1, -1 } };
 	int option, r;
 
 	for (int s = 0; s < STREAMS; s++)

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The workload's stdio on ports of their own: byte-exact both ways, all of the output
+# before the exit event, and nothing of it on the console.
+set -eu
+. tests/boot/lib.sh
+
+mkdir -p "$WORK/blob"
+head -c 1048576 /dev/urandom >"$WORK/blob/random"
+mke2fs -q -t ext4 -d "$WORK/blob" -F "$WORK/blob.ext4" 8M >/dev/null
+printf 'hello stdin\nsecond line\n' >"$WORK/stdin.txt"
+
+attach_busybox '["sh", "-c", "cat /blob/random; echo err-line >&2; tr a-z A-Z >&2; exit 7"]' \
+	'"volumes": [{"disk": {"serial": "blob"}, "target": "/blob", "read_only": true}]'
+attach_disk "$WORK/blob.ext4" blob ro
+channel_ports control stdout stderr stdin
+start_host --stdout "$WORK/stdout.sock" "$WORK/stdout.bin" \
+	--stderr "$WORK/stderr.sock" "$WORK/stderr.bin" --stdin "$WORK/stdin.sock" "$WORK/stdin.txt"
+boot_kernel 'tether.timeout=20'
+wait_host
+
+assert_clean_exit 7
+[ "$(sha256sum <"$WORK/stdout.bin")" = "$(sha256sum <"$WORK/blob/random")" ] ||
+	fail "stdout: $(stat -c %s "$WORK/stdout.bin") bytes, not the 1 MiB the workload wrote"
+printf 'err-line\nHELLO STDIN\nSECOND LINE\n' | cmp - "$WORK/stderr.bin" ||
+	fail "stderr: '$(cat "$WORK/stderr.bin")'"
+assert_event exit '[.status, .stdout_bytes, .stderr_bytes]' '[7,1048576,33]'
+refute_console '^err-line$'
+refute_console '^SECOND LINE$'
