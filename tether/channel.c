@@ -208,6 +208,10 @@ static void connect_virtio(struct channel *ch)
 	check_host(ch);
 }
 
+/*
+ * FIXME: the workload can open AF_VSOCK to the host too, and nothing here tells the host
+ * which connection is tether's; the host must take only the first.
+ */
 static void connect_vsock(struct channel *ch)
 {
 	struct sockaddr_vm address = {
@@ -235,6 +239,11 @@ static void connect_vsock(struct channel *ch)
 	ch->fd = -1;
 }
 
+/*
+ * FIXME: a tty opens more than once, so a root workload that makes the node of this port
+ * with mknod in its /dev could write to the channel; only a device cgroup or dropping
+ * CAP_MKNOD would close that.
+ */
 static void connect_serial(struct channel *ch)
 {
 	char path[TRANSPORT_NAME_MAX + 8];

@@ -149,6 +149,26 @@ static void test_cmdline_parse_defaults(void **state)
 	assert_int_equal(o.timeout_ms, 10000);
 	assert_int_equal(o.n_modules, 0);
 	assert_int_equal(o.n_unknown, 0);
+	assert_false(o.has_channel);
+	assert_int_equal(o.channel.kind, TRANSPORT_VIRTIO_SERIAL);
+	assert_string_equal(o.channel.name, "org.tether.control");
+	assert_int_equal(o.channel_timeout_ms, 5000);
+}
+
+static void test_cmdline_parse_channel_keys(void **state)
+{
+	struct cmdline_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("tether.channel=vsock:1:5000 tether.channel_timeout=0", &o, err), 0);
+	assert_true(o.has_channel);
+	assert_int_equal(o.channel.kind, TRANSPORT_VSOCK);
+	assert_int_equal(o.channel.cid, 1);
+	assert_int_equal(o.channel.port, 5000);
+	assert_int_equal(o.channel_timeout_ms, 0);
+	assert_int_equal(parse("tether.channel=serial tether.channel=none", &o, err), 0);
+	assert_int_equal(o.channel.kind, TRANSPORT_NONE);
 }
 
 static void test_cmdline_parse_reads_tether_keys(void **state)
@@ -310,6 +330,14 @@ static void test_cmdline_parse_bad_values_name_the_key(void **state)
 		{ "tether.modules=a,", -EINVAL,
 		  "'tether.modules': expected a comma-separated list of module names" },
 		{ "tether.timeout=\"5", -EINVAL, "'tether.timeout': unterminated quote" },
+		{ "tether.channel", -EINVAL, "'tether.channel': missing value" },
+		{ "tether.channel=vsock:x", -EINVAL,
+		  "'tether.channel': 'vsock:x' is not vsock:[CID:]PORT with whole numbers" },
+		{ "tether.channel=usb", -EINVAL,
+		  "'tether.channel': 'usb' is not virtio-serial[:NAME], vsock:[CID:]PORT, "
+		  "serial[:DEVICE] or none" },
+		{ "tether.channel_timeout=3601", -ERANGE,
+		  "'tether.channel_timeout': expected whole seconds from 0 to 3600" },
 	};
 	struct cmdline_options o;
 	char err[256];
@@ -373,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_tokenize_empty_and_blank_input),
 		cmocka_unit_test(test_cmdline_tokenize_refuses_overlong_input),
 		cmocka_unit_test(test_cmdline_parse_defaults),
+		cmocka_unit_test(test_cmdline_parse_channel_keys),
 		cmocka_unit_test(test_cmdline_parse_reads_tether_keys),
 		cmocka_unit_test(test_cmdline_parse_debug_with_and_without_value),
 		cmocka_unit_test(test_cmdline_parse_later_key_wins),

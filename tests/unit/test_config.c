@@ -244,6 +244,24 @@ static void test_config_parse_errors_name_the_json_path(void **state)
 		{ "{\"version\": 1, " ROOT_DISK ", \"hostname\": \"a\\u0000b\"}",
 		  "line 1, column 91: \\u0000 is not allowed without JSON_ALLOW_NUL near "
 		  "'\"a\\u0000b\"'" },
+		{ "{\"version\": 1, " ROOT_DISK ", \"channel\": \"tcp:1\"}",
+		  "$.channel: 'tcp:1' is not virtio-serial[:NAME], vsock:[CID:]PORT, "
+		  "serial[:DEVICE] or none" },
+		{ "{\"version\": 1, " ROOT_DISK ", \"channel\": 5}",
+		  "$.channel: expected a string, got a number" },
+		{ "{\"version\": 1, " ROOT_DISK
+		  ", \"image\": {\"manifest_digest\": \"sha256:AB\"}}",
+		  "$.image.manifest_digest: 'sha256:AB' is not sha256: and 64 lowercase hex "
+		  "digits" },
+		{ "{\"version\": 1, " ROOT_DISK ", \"image\": {\"diff_ids\": [\"md5:x\"]}}",
+		  "$.image.diff_ids[0]: 'md5:x' is not sha256: and 64 lowercase hex digits" },
+		{ "{\"version\": 1, " ROOT_DISK ", \"image\": {\"diff_ids\": null}}",
+		  "$.image.diff_ids: expected an array of digests, got null" },
+		{ "{\"version\": 1, " ROOT_DISK
+		  ", \"image\": {\"config\": {\"Labels\": {\"a\": 1}}}}",
+		  "$.image.config.Labels.a: expected a string, got a number" },
+		{ "{\"version\": 1, " ROOT_DISK ", \"image\": {\"config\": {\"Labels\": []}}}",
+		  "$.image.config.Labels: expected an object, got an array" },
 	};
 	char err[256];
 
@@ -255,6 +273,45 @@ static void test_config_parse_errors_name_the_json_path(void **state)
 		assert_int_equal(parse(cases[i].text, &c, err), -EINVAL);
 		assert_string_equal(err, cases[i].message);
 	}
+}
+
+#define DIGEST_A  \
+	"sha256:" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DIGEST_B  \
+	"sha256:" \
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static void test_config_parse_image_identity_and_channel(void **state)
+{
+	static const char text[] =
+		"{\"version\": 1, " ROOT_DISK ", \"channel\": \"vsock:1024\","
+		" \"image\": {\"name\": \"busybox:latest\", \"manifest_digest\": \"" DIGEST_A "\","
+		"  \"config_digest\": \"" DIGEST_B "\", \"diff_ids\": [\"" DIGEST_A
+		"\", \"" DIGEST_B "\"],"
+		"  \"chain_id\": \"" DIGEST_B "\", \"architecture\": \"amd64\", \"os\": \"linux\","
+		"  \"created\": \"\", \"config\": {\"Labels\": {\"k\": \"v\"}}}}";
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_true(c.has_channel);
+	assert_int_equal(c.channel.kind, TRANSPORT_VSOCK);
+	assert_int_equal(c.channel.cid, 2);
+	assert_int_equal(c.channel.port, 1024);
+	assert_string_equal(c.image.name, "busybox:latest");
+	assert_string_equal(c.image.manifest_digest, DIGEST_A);
+	assert_string_equal(c.image.config_digest, DIGEST_B);
+	assert_int_equal(c.image.diff_ids.count, 2);
+	assert_string_equal(c.image.diff_ids.strings[1], DIGEST_B);
+	assert_string_equal(c.image.chain_id, DIGEST_B);
+	assert_string_equal(c.image.architecture, "amd64");
+	assert_string_equal(c.image.os, "linux");
+	/* OCI writes "" for what it does not know: absent. */
+	assert_null(c.image.created);
+	assert_non_null(c.image.labels);
+	config_free(&c);
 }
 
 static void test_config_parse_refuses_oversized_input(void **state)
@@ -296,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_config_parse_minimal_disk_root_gets_defaults),
 		cmocka_unit_test(test_config_parse_full_config),
 		cmocka_unit_test(test_config_parse_errors_name_the_json_path),
+		cmocka_unit_test(test_config_parse_image_identity_and_channel),
 		cmocka_unit_test(test_config_parse_refuses_oversized_input),
 		cmocka_unit_test(test_config_parse_accepts_signal_numbers_and_short_names),
 	};
