@@ -11,7 +11,7 @@ BUILD_INITRAMFS="$WORK/initramfs.cpio.gz"
 
 attach_busybox '["true"]'
 boot_kernel 'tether.modules=nbd'
-assert_console 'tether: loaded [0-9]+ modules: .* isofs nbd$'
+assert_console 'tether: loaded [0-9]+ modules: .* isofs af_alg algif_hash nbd$'
 refute_console "module 'nbd'"
 assert_clean_exit 0
 

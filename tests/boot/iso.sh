@@ -9,7 +9,7 @@ boot_iso
 
 assert_console 'Kernel command line: BOOT_IMAGE=/boot/vmlinuz console=ttyS0'
 assert_console "tether: tether $VERSION on Linux $KERNEL_RELEASE "
-assert_console 'tether: loaded [0-9]+ modules: .* virtio_blk .* overlay squashfs isofs$'
+assert_console 'tether: loaded [0-9]+ modules: .* virtio_blk .* overlay squashfs isofs af_alg algif_hash$'
 assert_console '^hello from the ISO$'
 # The ISO's command line has no tether.debug_exit: a plain ACPI power-off; qemu-boot takes the
 # status from tether's closing line.
