@@ -39,6 +39,11 @@ GUEST_LDFLAGS := -static -Wl,--gc-sections -s -L$(SYSROOT)/lib
 TETHER_SRCS := $(wildcard tether/*.c) common/fileio.c common/signals.c
 TETHER_OBJS := $(TETHER_SRCS:%.c=$(B)/guest/%.o)
 
+# The host's image tool, linked against the distribution's libraries.
+IMAGEC_SRCS := $(wildcard imagec/*.c) common/fileio.c
+IMAGEC_OBJS := $(IMAGEC_SRCS:%.c=$(B)/host/%.o)
+IMAGEC_LIBS := -lcurl -lcrypto -ljansson -larchive -lpthread
+
 # Unit tests: one cmocka binary per module, built with the host compiler, plain and under
 # ASan/UBSan. test_NAME links tether/NAME.c and the common code.
 UNIT_TESTS := $(notdir $(basename $(wildcard tests/unit/test_*.c)))
@@ -53,13 +58,15 @@ SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
 	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkconfig-disk \
 	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
 	.ci/run
-C_FILES := $(wildcard tether/*.[ch] common/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch])
+C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] common/*.[ch] tests/unit/*.[ch] \
+	tests/fuzz/*.[ch])
 
-.PHONY: all tether initramfs iso kernel sysroot bootstrap run check unit lint format clean
+.PHONY: all tether imagec initramfs iso kernel sysroot bootstrap run check unit lint format clean
 
-all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso
+all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso $(B)/imagec
 
 tether: $(B)/tether
+imagec: $(B)/imagec
 initramfs: $(B)/initramfs.cpio.gz
 iso: $(B)/tether.iso
 kernel: $(B)/vmlinuz
@@ -100,6 +107,11 @@ $(B)/initramfs.cpio.gz: $(B)/tether $(KERNEL_LOCK) initramfs/mkinitramfs $(B)/st
 $(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg \
 		$(B)/stamps/epoch
 	iso/mkiso $(B)/vmlinuz $(B)/initramfs.cpio.gz $@
+
+# --- imagec --------------------------------------------------------------------------------
+
+$(B)/imagec: $(IMAGEC_OBJS)
+	$(CC) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
 
 # --- tests ---------------------------------------------------------------------------------
 
@@ -148,7 +160,7 @@ lint:
 	clang-format --dry-run -Werror $(C_FILES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--std=c11 -D_GNU_SOURCE -DTETHER_VERSION='"$(VERSION)"' \
-		--suppress=missingIncludeSystem tether common
+		--suppress=missingIncludeSystem tether imagec common
 	shellcheck $(SHELL_SCRIPTS)
 
 format:
@@ -161,7 +173,8 @@ run:
 	scripts/run-demo $(B)
 
 clean:
-	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/initramfs.cpio.gz \
+	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/imagec \
+		$(B)/initramfs.cpio.gz \
 		$(B)/tether.iso $(B)/vmlinuz $(B)/boot-tests
 
 # Also forget the downloaded sources, the sysroot and the kernel.

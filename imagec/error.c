@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char error_text[1024];
+
+int error_set(int code, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(error_text, sizeof(error_text), format, args);
+	va_end(args);
+	return code;
+}
+
+const char *error_message(void)
+{
+	return error_text[0] ? error_text : NULL;
+}
+
+void error_clear(void)
+{
+	error_text[0] = '\0';
+}
+
+int error_report(int code, const char *format, ...)
+{
+	char what[512];
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(what, sizeof(what), format, args);
+	va_end(args);
+	fprintf(stderr, "imagec: %s: %s\n", what,
+		error_message() ? error_message() : strerror(-code));
+	error_clear();
+	return code;
+}
