@@ -57,6 +57,7 @@ KERNEL_LOCK := $(B)/kernel/kernel.lock
 SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
 	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkconfig-disk \
 	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
+	$(wildcard tests/imagec/*.sh) \
 	.ci/run
 C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] common/*.[ch] tests/unit/*.[ch] \
 	tests/fuzz/*.[ch])

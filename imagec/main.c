@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "../common/cleanup.h"
 #include "catalog.h"
+#include "disk.h"
 #include "error.h"
 #include "gc.h"
 #include "image.h"
@@ -24,6 +26,7 @@ struct options {
 	char *host;
 	char *tag;
 	bool json;
+	bool flatten;
 	struct platform platform;
 	char **args;
 	int arg_count;
@@ -39,6 +42,7 @@ static void usage(FILE *out)
 	      "  tag SRC NAME:TAG         tag an image (for --host only, when given)\n"
 	      "  untag NAME:TAG           remove a tag\n"
 	      "  rm REF                   remove an image and its tags\n"
+	      "  disk [--flatten] REF      make the image's squashfs disks; print them bottom first\n"
 	      "  gc                       delete blobs and disks no image uses\n"
 	      "  verify                   re-hash every blob and layer; non-zero on corruption\n"
 	      "REF: NAME:TAG, NAME@sha256:HEX, or a prefix of an image ID (4+ hex digits).\n"
@@ -49,12 +53,13 @@ static void usage(FILE *out)
 
 static int parse_options(int argc, char **argv, struct options *options)
 {
-	enum { OPT_STORE = 256, OPT_HOST, OPT_TAG, OPT_JSON, OPT_PLATFORM, OPT_VERSION };
+	enum { OPT_STORE = 256, OPT_HOST, OPT_TAG, OPT_JSON, OPT_PLATFORM, OPT_VERSION, OPT_FLATTEN };
 	static const struct option long_options[] = {
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "tag", required_argument, NULL, OPT_TAG },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "flatten", no_argument, NULL, OPT_FLATTEN },
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -79,6 +84,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 			break;
 		case OPT_JSON:
 			options->json = true;
+			break;
+		case OPT_FLATTEN:
+			options->flatten = true;
 			break;
 		case OPT_PLATFORM:
 			r = ref_parse_platform(optarg, &options->platform);
@@ -251,6 +259,32 @@ static int command_rm(struct store *store, const struct options *options)
 	return 0;
 }
 
+static int command_disk(struct store *store, const struct options *options)
+{
+	char digest[DIGEST_STRING_LEN + 1];
+	struct image image = { 0 };
+	char **paths = NULL;
+	size_t count = 0;
+	int r = want_args(options, 1, "disk [--flatten] REF");
+
+	if (r < 0)
+		return r;
+	r = catalog_resolve(store, options->host, options->args[1], digest);
+	if (r >= 0)
+		r = image_load(store, digest, &image);
+	if (r >= 0)
+		r = disk_make(store, &image, options->flatten, &paths, &count);
+	image_free(&image);
+	if (r < 0)
+		return error_report(r, "disk '%s'", options->args[1]);
+	for (size_t i = 0; i < count; i++) {
+		printf("%s\n", paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+	return 0;
+}
+
 static int command_gc(struct store *store, const struct options *options)
 {
 	int r = want_args(options, 0, "gc");
@@ -286,7 +320,7 @@ static const struct command {
 	{ "tag", command_tag, false },
 	{ "untag", command_untag, false },
 	{ "rm", command_rm, false },
-	{ "gc", command_gc, true },
+	{ "disk", command_disk, false },   { "gc", command_gc, true },
 	{ "verify", command_verify, false },
 };
 
@@ -298,6 +332,8 @@ int main(int argc, char **argv)
 	struct store store;
 	int r;
 
+	/* A child that exits early (tar2sqfs) must give EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	r = parse_options(argc, argv, &options);
 	if (r < 0)
 		return 2;

@@ -101,6 +101,13 @@ int store_open(const char *root, bool exclusive, struct store *ret)
 	}
 	if (r < 0)
 		goto fail;
+	/* Paths printed (disks) and recorded must not depend on the working directory. */
+	free(store.root);
+	store.root = realpath(root, NULL);
+	if (!store.root) {
+		r = negative_errno();
+		goto fail;
+	}
 	r = store_write_new(&store, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}\n");
 	if (r >= 0)
 		r = store_write_new(&store, "index.json",
@@ -121,7 +128,7 @@ int store_open(const char *root, bool exclusive, struct store *ret)
 	return 0;
 fail:
 	store_close(&store);
-	return error_set(r, "store '%s': %s", root, strerror(-r));
+	return error_message() ? r : error_set(r, "store '%s': %s", root, strerror(-r));
 }
 
 void store_close(struct store *store)
