@@ -9,11 +9,14 @@ static _Thread_local char error_text[1024];
 
 int error_set(int code, const char *format, ...)
 {
+	char text[sizeof(error_text)];
 	va_list args;
 
+	/* Through a copy: callers often wrap the previous reason, passing error_message(). */
 	va_start(args, format);
-	vsnprintf(error_text, sizeof(error_text), format, args);
+	vsnprintf(text, sizeof(text), format, args);
 	va_end(args);
+	memcpy(error_text, text, sizeof(text));
 	return code;
 }
 

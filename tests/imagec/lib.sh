@@ -5,6 +5,9 @@
 # shellcheck disable=SC2034 # variables used by the tests that source this file
 set -eu
 : "${BUILD:?}" "${WORK:?}"
+# Absolute: the helpers change directory.
+WORK=$(cd "$WORK" && pwd)
+BUILD=$(cd "$BUILD" && pwd)
 
 IMAGEC="$BUILD/imagec"
 STORE="$WORK/store"
