@@ -505,7 +505,8 @@ static int apply_dir(const struct apply *apply, const char *path, struct node **
 			const struct node *from = lower ? lower : &default_dir;
 
 			if (!S_ISDIR(from->mode))
-				return error_set(-ENOTDIR, "parent '%s' in a lower layer is %s", part,
+				return error_set(-ENOTDIR, "parent '%s' in a lower layer is %s",
+						 part,
 						 S_ISLNK(from->mode) ? "a symbolic link"
 								     : "not a directory");
 			child = node_new_child(node, part);
@@ -644,8 +645,8 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 		if (!node->data)
 			return -ENOMEM;
 		*node->data = (struct file_data){ .layer = apply->layer,
-						   .ordinal = entry->ordinal,
-						   .refs = 1 };
+						  .ordinal = entry->ordinal,
+						  .refs = 1 };
 	}
 	return r;
 }

@@ -24,9 +24,9 @@ struct convert;
 #define CONVERT_XATTR_SIZE_MAX 65536
 
 enum convert_whiteout {
-	CONVERT_PLAIN,	 /* an ordinary entry */
-	CONVERT_REMOVE,	 /* .wh.NAME: NAME of the lower layers is deleted */
-	CONVERT_OPAQUE,	 /* .wh..wh..opq: the directory hides the lower layers' contents */
+	CONVERT_PLAIN,	/* an ordinary entry */
+	CONVERT_REMOVE, /* .wh.NAME: NAME of the lower layers is deleted */
+	CONVERT_OPAQUE, /* .wh..wh..opq: the directory hides the lower layers' contents */
 };
 
 /*

@@ -40,8 +40,8 @@ static int packer_start(struct store *store, struct packer *packer)
 	if (packer->pid == 0) {
 		if (dup2(fds[0], STDIN_FILENO) < 0)
 			_exit(127);
-		execlp("tar2sqfs", "tar2sqfs", "--quiet", "--no-skip", "--force",
-		       packer->tmp_path, (char *)NULL);
+		execlp("tar2sqfs", "tar2sqfs", "--quiet", "--no-skip", "--force", packer->tmp_path,
+		       (char *)NULL);
 		fprintf(stderr, "imagec: run tar2sqfs: %s\n", strerror(errno));
 		_exit(127);
 	}

@@ -95,7 +95,9 @@ static int gc_sweep(struct store *store, const char *dir, const char *prefix, js
 		snprintf(name, sizeof(name), "%s%s", prefix, dirent->d_name);
 		if (json_object_get(keep, name))
 			continue;
-		if (unlinkat(dirfd(handle), dirent->d_name, 0) == 0)
+		/* Lock files are removed too, but they are no data: not counted. */
+		if (unlinkat(dirfd(handle), dirent->d_name, 0) == 0 &&
+		    !strstr(dirent->d_name, ".lock"))
 			(*ret_count)++;
 	}
 	closedir(handle);
@@ -227,26 +229,33 @@ static int gc_verify_image(struct store *store, const char *digest)
 
 int gc_verify(struct store *store)
 {
+	json_t *seen = json_object();
 	json_t *index = NULL;
 	json_t *entry;
 	int blobs = 0, images = 0, bad;
 	size_t i;
 	int r = store_index_load(store, &index);
 
-	if (r < 0)
+	if (r < 0) {
+		json_decref(seen);
 		return r;
-	bad = gc_verify_blobs(store, &blobs);
-	if (bad < 0) {
-		json_decref(index);
-		return bad;
 	}
+	bad = gc_verify_blobs(store, &blobs);
 	json_array_foreach(json_object_get(index, "manifests"), i, entry)
 	{
+		const char *digest = json_string_value(json_object_get(entry, "digest")) ?: "";
+
+		/* An image with several tags has several entries: check it once. */
+		if (bad < 0 || json_object_get(seen, digest))
+			continue;
+		json_object_set_new(seen, digest, json_true());
 		images++;
-		bad += gc_verify_image(store,
-				       json_string_value(json_object_get(entry, "digest")) ?: "");
+		bad += gc_verify_image(store, digest);
 	}
 	json_decref(index);
+	json_decref(seen);
+	if (bad < 0)
+		return bad;
 	if (bad)
 		return error_set(-EBADMSG, "%d problems in %d blobs and %d images", bad, blobs,
 				 images);

@@ -42,7 +42,8 @@ static void usage(FILE *out)
 	      "  tag SRC NAME:TAG         tag an image (for --host only, when given)\n"
 	      "  untag NAME:TAG           remove a tag\n"
 	      "  rm REF                   remove an image and its tags\n"
-	      "  disk [--flatten] REF      make the image's squashfs disks; print them bottom first\n"
+	      "  disk [--flatten] REF      make the image's squashfs disks; print them bottom "
+	      "first\n"
 	      "  gc                       delete blobs and disks no image uses\n"
 	      "  verify                   re-hash every blob and layer; non-zero on corruption\n"
 	      "REF: NAME:TAG, NAME@sha256:HEX, or a prefix of an image ID (4+ hex digits).\n"
@@ -53,7 +54,15 @@ static void usage(FILE *out)
 
 static int parse_options(int argc, char **argv, struct options *options)
 {
-	enum { OPT_STORE = 256, OPT_HOST, OPT_TAG, OPT_JSON, OPT_PLATFORM, OPT_VERSION, OPT_FLATTEN };
+	enum {
+		OPT_STORE = 256,
+		OPT_HOST,
+		OPT_TAG,
+		OPT_JSON,
+		OPT_PLATFORM,
+		OPT_VERSION,
+		OPT_FLATTEN
+	};
 	static const struct option long_options[] = {
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "host", required_argument, NULL, OPT_HOST },
@@ -314,13 +323,10 @@ static const struct command {
 	int (*run)(struct store *store, const struct options *options);
 	bool exclusive;
 } commands[] = {
-	{ "import", command_import, false },
-	{ "list", command_list, false },
-	{ "inspect", command_inspect, false },
-	{ "tag", command_tag, false },
-	{ "untag", command_untag, false },
-	{ "rm", command_rm, false },
-	{ "disk", command_disk, false },   { "gc", command_gc, true },
+	{ "import", command_import, false },   { "list", command_list, false },
+	{ "inspect", command_inspect, false }, { "tag", command_tag, false },
+	{ "untag", command_untag, false },     { "rm", command_rm, false },
+	{ "disk", command_disk, false },       { "gc", command_gc, true },
 	{ "verify", command_verify, false },
 };
 
