@@ -4,6 +4,7 @@
  * hosts, lists and inspects them, and turns them into the disks tether boots.
  */
 #include <errno.h>
+#include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -12,12 +13,14 @@
 #include <string.h>
 
 #include "../common/cleanup.h"
+#include "../common/fileio.h"
 #include "catalog.h"
 #include "disk.h"
 #include "error.h"
 #include "gc.h"
 #include "image.h"
 #include "import.h"
+#include "pull.h"
 #include "ref.h"
 #include "store.h"
 
@@ -27,6 +30,9 @@ struct options {
 	char *tag;
 	bool json;
 	bool flatten;
+	bool insecure_http;
+	char *creds;
+	char *creds_file;
 	struct platform platform;
 	char **args;
 	int arg_count;
@@ -35,6 +41,8 @@ struct options {
 static void usage(FILE *out)
 {
 	fputs("usage: imagec [--store DIR] [--host NAME] COMMAND [ARG...]\n"
+	      "  pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS | --creds-file FILE]\n"
+	      "       [--insecure-http] [--json] REF\n"
 	      "  import [--tag NAME:TAG] [--platform OS/ARCH[/VARIANT]] SOURCE\n"
 	      "         SOURCE: oci:DIR[:TAG] oci-archive:FILE[:TAG] docker-archive:FILE\n"
 	      "  list [--json]            images, their IDs and tags\n"
@@ -61,7 +69,10 @@ static int parse_options(int argc, char **argv, struct options *options)
 		OPT_JSON,
 		OPT_PLATFORM,
 		OPT_VERSION,
-		OPT_FLATTEN
+		OPT_FLATTEN,
+		OPT_CREDS,
+		OPT_CREDS_FILE,
+		OPT_INSECURE_HTTP
 	};
 	static const struct option long_options[] = {
 		{ "store", required_argument, NULL, OPT_STORE },
@@ -69,6 +80,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{ "tag", required_argument, NULL, OPT_TAG },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "flatten", no_argument, NULL, OPT_FLATTEN },
+		{ "creds", required_argument, NULL, OPT_CREDS },
+		{ "creds-file", required_argument, NULL, OPT_CREDS_FILE },
+		{ "insecure-http", no_argument, NULL, OPT_INSECURE_HTTP },
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -96,6 +110,15 @@ static int parse_options(int argc, char **argv, struct options *options)
 			break;
 		case OPT_FLATTEN:
 			options->flatten = true;
+			break;
+		case OPT_CREDS:
+			options->creds = optarg;
+			break;
+		case OPT_CREDS_FILE:
+			options->creds_file = optarg;
+			break;
+		case OPT_INSECURE_HTTP:
+			options->insecure_http = true;
 			break;
 		case OPT_PLATFORM:
 			r = ref_parse_platform(optarg, &options->platform);
@@ -150,6 +173,69 @@ static int command_import(struct store *store, const struct options *options)
 	if (r < 0)
 		return error_report(r, "import '%s'", options->args[1]);
 	printf("%s\n", digest_hex(digest));
+	return 0;
+}
+
+/* USER:PASS from --creds or the first line of --creds-file. */
+static int pull_credentials(const struct options *options, char **ret)
+{
+	char *text = NULL;
+	size_t size;
+	int r;
+
+	*ret = NULL;
+	if (options->creds && options->creds_file)
+		return error_set(-EINVAL, "--creds and --creds-file exclude each other");
+	if (options->creds) {
+		text = strdup(options->creds);
+		if (!text)
+			return -ENOMEM;
+	} else if (options->creds_file) {
+		r = fileio_read(options->creds_file, 4096, &text, &size);
+		if (r < 0)
+			return error_set(r, "--creds-file '%s': %s", options->creds_file,
+					 strerror(-r));
+		text[strcspn(text, "\r\n")] = '\0';
+	} else {
+		return 0;
+	}
+	if (!strchr(text, ':')) {
+		free(text);
+		return error_set(-EINVAL, "credentials must be USER:PASS");
+	}
+	*ret = text;
+	return 0;
+}
+
+static int command_pull(struct store *store, const struct options *options)
+{
+	_cleanup_free_ char *creds = NULL;
+	char digest[DIGEST_STRING_LEN + 1];
+	struct pull_options pull = { .insecure_http = options->insecure_http,
+				     .json = options->json,
+				     .platform = &options->platform,
+				     .host = options->host };
+	int r = want_args(options, 1, "pull [OPTIONS] REF");
+
+	if (r < 0)
+		return r;
+	r = pull_credentials(options, &creds);
+	if (r < 0)
+		return error_report(r, "pull '%s'", options->args[1]);
+	if (creds) {
+		char *colon = strchr(creds, ':');
+
+		*colon = '\0';
+		pull.user = creds;
+		pull.password = colon + 1;
+	}
+	r = pull_image(store, options->args[1], &pull, digest);
+	if (r < 0)
+		return error_report(r, "pull '%s'", options->args[1]);
+	if (options->json)
+		printf("{\"event\":\"pulled\",\"id\":\"%s\"}\n", digest_hex(digest));
+	else
+		printf("%s\n", digest_hex(digest));
 	return 0;
 }
 
@@ -323,11 +409,11 @@ static const struct command {
 	int (*run)(struct store *store, const struct options *options);
 	bool exclusive;
 } commands[] = {
-	{ "import", command_import, false },   { "list", command_list, false },
-	{ "inspect", command_inspect, false }, { "tag", command_tag, false },
-	{ "untag", command_untag, false },     { "rm", command_rm, false },
-	{ "disk", command_disk, false },       { "gc", command_gc, true },
-	{ "verify", command_verify, false },
+	{ "pull", command_pull, false }, { "import", command_import, false },
+	{ "list", command_list, false }, { "inspect", command_inspect, false },
+	{ "tag", command_tag, false },	 { "untag", command_untag, false },
+	{ "rm", command_rm, false },	 { "disk", command_disk, false },
+	{ "gc", command_gc, true },	 { "verify", command_verify, false },
 };
 
 int main(int argc, char **argv)
@@ -340,6 +426,7 @@ int main(int argc, char **argv)
 
 	/* A child that exits early (tar2sqfs) must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = parse_options(argc, argv, &options);
 	if (r < 0)
 		return 2;
