@@ -108,12 +108,12 @@ start_registry_on() {
 	return 1
 }
 
-# push LAYOUT:TAG REPO:TAG [SKOPEO-OPTIONS]: copy an image to the registry with skopeo.
+# push LAYOUT:TAG REPO:TAG [SKOPEO-OPTIONS]: copy WORK/LAYOUT:TAG to the registry with skopeo.
 push() {
 	src=$1
 	dst=$2
 	shift 2
-	skopeo copy -q --dest-tls-verify=false "$@" "oci:$src" "docker://$REGISTRY/$dst"
+	skopeo copy -q --dest-tls-verify=false "$@" "oci:$WORK/$src" "docker://$REGISTRY/$dst"
 }
 
 # tree_listing DIR: one line per path: type, mode, owner, links, size, link target, content hash.
