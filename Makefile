@@ -131,7 +131,22 @@ TEST_DEPS_supervise := tether/exitstatus.c
 TEST_LIBS := -lcmocka -ljansson -lblkid
 test_deps = $(addprefix $(B)/$(1)/,$(patsubst %.c,%.o,$(TEST_DEPS_$(2))))
 
+# test_imagec_NAME links imagec/NAME.c, the imagec modules it calls, and the host libraries.
+TEST_DEPS_imagec_ref := imagec/digest.c imagec/error.c
+TEST_DEPS_imagec_auth := imagec/error.c
+TEST_DEPS_imagec_convert := imagec/error.c
+IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lpthread
+
 .SECONDEXPANSION:
+# The more specific pattern wins over test_% below (GNU make takes the shortest stem).
+$(B)/host/test_imagec_%: $(B)/host/tests/unit/test_imagec_%.o $(B)/host/imagec/%.o \
+		$$(call test_deps,host,imagec_$$*) $(UNIT_COMMON:%.c=$(B)/host/%.o)
+	$(CC) $(LDFLAGS) $^ $(IMAGEC_TEST_LIBS) -o $@
+
+$(B)/asan/test_imagec_%: $(B)/asan/tests/unit/test_imagec_%.o $(B)/asan/imagec/%.o \
+		$$(call test_deps,asan,imagec_$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(IMAGEC_TEST_LIBS) -o $@
+
 $(B)/host/test_%: $(B)/host/tests/unit/test_%.o $(B)/host/tether/%.o \
 		$$(call test_deps,host,$$*) $(UNIT_COMMON:%.c=$(B)/host/%.o)
 	$(CC) $(LDFLAGS) $^ $(TEST_LIBS) -o $@

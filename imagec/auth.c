@@ -94,13 +94,14 @@ static int auth_parse_params(const char **p, struct auth_challenge *challenge)
 		*p = auth_skip_space(*p + 1);
 		if (**p == '"')
 			r = auth_quoted(p, &value);
-		else
-			r = (value = auth_token(p)) ? 0 : -EINVAL;
-		if (r < 0 || challenge->param_count == AUTH_PARAMS_MAX) {
+		else if (!(value = auth_token(p)))
+			r = error_set(-EINVAL, "no value for '%s' in WWW-Authenticate", name);
+		if (r >= 0 && challenge->param_count == AUTH_PARAMS_MAX)
+			r = error_set(-E2BIG, "too many WWW-Authenticate parameters");
+		if (r < 0) {
 			free(name);
 			free(value);
-			return r < 0 ? error_set(r, "bad value of '%s' in WWW-Authenticate", start)
-				     : error_set(-E2BIG, "too many WWW-Authenticate parameters");
+			return r;
 		}
 		auth_lower(name);
 		challenge->params[challenge->param_count++] = (struct auth_param){ name, value };

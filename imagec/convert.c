@@ -949,7 +949,9 @@ struct archive *convert_output_open(int fd)
 
 	if (!out)
 		return NULL;
+	/* xattrs once, as SCHILY.xattr (what tar2sqfs reads), not also as LIBARCHIVE.xattr. */
 	if (archive_write_set_format_pax_restricted(out) != ARCHIVE_OK ||
+	    archive_write_set_format_option(out, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
 	    archive_write_open_fd(out, fd) != ARCHIVE_OK) {
 		archive_write_free(out);
 		return NULL;

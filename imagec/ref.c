@@ -131,14 +131,15 @@ static int ref_split(char *copy, struct ref *ref)
 
 int ref_parse(const char *text, struct ref *ret)
 {
-	_cleanup_free_ char *copy = strdup(text);
+	_cleanup_free_ char *copy = NULL;
 	struct ref ref = { 0 };
 	int r;
 
-	if (!copy)
-		return -ENOMEM;
 	if (!*text)
 		return error_set(-EINVAL, "empty image reference");
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
 	r = ref_split(copy, &ref);
 	if (r >= 0 && !ref_host_is_valid(ref.registry))
 		r = error_set(-EINVAL, "reference '%s': bad registry host '%s'", text,

@@ -27,7 +27,7 @@ id=$(cat "$WORK/pull-1")
 for n in 2 3 4; do
 	assert_eq "pull $n" "$id" "$(cat "$WORK/pull-$n")"
 done
-assert_eq "blobs (manifest, config, layer)" 3 "$(ls "$STORE/blobs/sha256" | wc -l)"
+assert_eq "blobs (manifest, config, layer)" 3 "$(blob_count "$STORE")"
 assert_eq "index entries" 1 "$(grep -c '"digest"' "$STORE/index.json")"
 "$IMAGEC" verify >/dev/null
 

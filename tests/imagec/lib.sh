@@ -35,6 +35,11 @@ assert_fails_with() {
 	grep -q -- "$pattern" "$WORK/err" || fail "'$*' said '$(cat "$WORK/err")', expected '$pattern'"
 }
 
+# blob_count STORE: the number of blobs in a store.
+blob_count() {
+	find "$1/blobs/sha256" -type f | wc -l
+}
+
 # A rootfs with busybox and its applet links at DIR.
 busybox_rootfs() {
 	mkdir -p "$1/bin" "$1/etc"

@@ -39,12 +39,12 @@ assert_eq "zstd chainID" "$(grep chainID "$WORK/docker.json")" "$(grep chainID "
 # A multi-arch index: amd64 and arm64 images (different configs); each platform gets its own.
 cp -r "$WORK/layout" "$WORK/multi"
 umoci config --image "$WORK/multi:latest" --tag arm --architecture arm64
-manifest_of() {
-	skopeo inspect --raw "oci:$WORK/multi:$1" >"$WORK/m-$1"
-	echo "$(sha256sum <"$WORK/m-$1" | cut -d' ' -f1) $(wc -c <"$WORK/m-$1")"
-}
-set -- $(manifest_of latest) $(manifest_of arm)
-amd_digest=$1 amd_size=$2 arm_digest=$3 arm_size=$4
+skopeo inspect --raw "oci:$WORK/multi:latest" >"$WORK/m-amd"
+skopeo inspect --raw "oci:$WORK/multi:arm" >"$WORK/m-arm"
+amd_digest=$(sha256sum <"$WORK/m-amd" | cut -d' ' -f1)
+amd_size=$(wc -c <"$WORK/m-amd")
+arm_digest=$(sha256sum <"$WORK/m-arm" | cut -d' ' -f1)
+arm_size=$(wc -c <"$WORK/m-arm")
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
 	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$arm_digest\",\"size\":$arm_size,\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}}" \
 	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$amd_digest\",\"size\":$amd_size,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}" \

@@ -11,9 +11,9 @@ assert_eq "ID is the manifest digest" \
 
 # Same image through an OCI archive: same manifest, so the same ID; no new blobs.
 skopeo copy -q "oci:$WORK/layout:latest" "oci-archive:$WORK/image.tar:v1"
-blobs=$(ls "$STORE/blobs/sha256" | wc -l)
+blobs=$(blob_count "$STORE")
 assert_eq "oci-archive ID" "$id" "$("$IMAGEC" import --tag archive:v1 "oci-archive:$WORK/image.tar:v1")"
-assert_eq "blobs after the second import" "$blobs" "$(ls "$STORE/blobs/sha256" | wc -l)"
+assert_eq "blobs after the second import" "$blobs" "$(blob_count "$STORE")"
 
 # A legacy docker-save archive: a new manifest (uncompressed layers), the same config and
 # diffIDs; its RepoTags name it when no --tag is given.
