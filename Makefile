@@ -155,6 +155,11 @@ $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/tether/%.o \
 		$$(call test_deps,asan,$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
 	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
+$(B)/fuzz/fuzz_imagec_%: tests/fuzz/fuzz_imagec_%.c imagec/%.c imagec/error.c
+	@mkdir -p $(@D)
+	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $^ -larchive -o $@
+
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tether/%.c $(UNIT_COMMON)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -808,6 +808,8 @@ static int write_files(struct writer *writer)
 {
 	size_t next = 0;
 
+	if (writer->file_count == 0)
+		return 0;
 	qsort(writer->files, writer->file_count, sizeof(*writer->files), file_compare);
 	while (next < writer->file_count) {
 		size_t layer_index = writer->files[next]->data->layer;
