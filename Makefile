@@ -60,7 +60,7 @@ SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
 	$(wildcard tests/imagec/*.sh) \
 	.ci/run
 C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] common/*.[ch] tests/unit/*.[ch] \
-	tests/fuzz/*.[ch])
+	tests/fuzz/*.[ch] tests/imagec/*.c)
 
 .PHONY: all tether imagec initramfs iso kernel sysroot bootstrap run check unit lint format clean
 
@@ -115,6 +115,13 @@ $(B)/imagec: $(IMAGEC_OBJS)
 	$(CC) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
 
 # --- tests ---------------------------------------------------------------------------------
+
+# Helpers the imagec tests run: a token server for a registry with token authentication.
+TEST_HELPERS := $(B)/host/token-server
+
+$(B)/host/token-server: tests/imagec/token-server.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $< $(LDFLAGS) -lcrypto -o $@
 
 $(B)/host/%.o: %.c
 	@mkdir -p $(@D)
@@ -174,7 +181,7 @@ unit: $(UNIT_BINS)
 # Every test: unit (plain and sanitized), fuzz for a bounded time, lint, boot under QEMU.
 check:
 	scripts/bootstrap
-	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS)
+	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS) $(TEST_HELPERS)
 	tests/run $(B)
 
 lint:
