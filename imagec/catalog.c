@@ -516,7 +516,7 @@ int catalog_list(const struct store *store, const char *host, json_t **ret_image
 	return 0;
 }
 
-json_t *catalog_tags_of(json_t *images, const char *digest)
+json_t *catalog_tags_of(json_t *images, const char *digest, bool with_hosts)
 {
 	json_t *image = catalog_image_of(images, digest);
 	json_t *tags = json_array();
@@ -526,6 +526,8 @@ json_t *catalog_tags_of(json_t *images, const char *digest)
 	if (!image)
 		return tags;
 	json_array_extend(tags, json_object_get(image, "tags"));
+	if (!with_hosts)
+		return tags;
 	json_object_foreach(json_object_get(image, "hostTags"), host, host_tags)
 	{
 		json_array_extend(tags, host_tags);

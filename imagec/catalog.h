@@ -2,6 +2,8 @@
 #ifndef IMAGEC_CATALOG_H
 #define IMAGEC_CATALOG_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "digest.h"
@@ -49,7 +51,7 @@ int catalog_remove(struct store *store, const char *digest);
  */
 int catalog_list(const struct store *store, const char *host, json_t **ret_images);
 
-/* The tags of one image as an array: global ones, then host's. */
-json_t *catalog_tags_of(json_t *images, const char *digest);
+/* The tags of one image as an array: global ones, then (with_hosts) the listed hosts' tags. */
+json_t *catalog_tags_of(json_t *images, const char *digest, bool with_hosts);
 
 #endif

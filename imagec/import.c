@@ -40,7 +40,6 @@ struct import_layout {
 	char *dir;
 	struct import_file *files;
 	size_t file_count;
-	char *tmp_dir;
 };
 
 static void import_layout_free(struct import_layout *layout)
@@ -53,9 +52,6 @@ static void import_layout_free(struct import_layout *layout)
 		free(layout->files[i].link_target);
 	}
 	free(layout->files);
-	if (layout->tmp_dir)
-		rmdir(layout->tmp_dir);
-	free(layout->tmp_dir);
 	free(layout->dir);
 }
 

@@ -259,8 +259,9 @@ static int command_list(struct store *store, const struct options *options)
 	printf("%-12s  %s\n", "ID", "TAGS");
 	json_array_foreach(images, i, image)
 	{
-		json_t *tags = catalog_tags_of(images,
-					       json_string_value(json_object_get(image, "digest")));
+		json_t *tags =
+			catalog_tags_of(images, json_string_value(json_object_get(image, "digest")),
+					options->host != NULL);
 		json_t *tag;
 		size_t j;
 
@@ -295,7 +296,8 @@ static int command_inspect(struct store *store, const struct options *options)
 		image_free(&image);
 		return error_report(r, "inspect '%s'", options->args[1]);
 	}
-	description = image_describe(&image, catalog_tags_of(images, digest));
+	description =
+		image_describe(&image, catalog_tags_of(images, digest, options->host != NULL));
 	r = description ? print_json(description) : -ENOMEM;
 	json_decref(description);
 	json_decref(images);

@@ -121,12 +121,6 @@ static size_t pull_body(char *buffer, size_t size, size_t count, void *userdata)
 	return length;
 }
 
-static int pull_status_cb(CURL *curl, struct response *response)
-{
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
-	return 0;
-}
-
 /* Called by libcurl before the body: learn the status so pull_body knows where bytes go. */
 static size_t pull_header_status(char *buffer, size_t size, size_t count, void *userdata)
 {
@@ -202,7 +196,7 @@ static int pull_get(struct session *session, const char *url, const char *accept
 			curl_easy_setopt(curl, CURLOPT_RANGE, range);
 		}
 		code = curl_easy_perform(curl);
-		pull_status_cb(curl, response);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
 		curl_slist_free_all(headers);
 		curl_easy_cleanup(curl);
 		if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && response->write_error < 0))

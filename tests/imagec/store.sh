@@ -64,6 +64,13 @@ assert_fails_with "'busybox@sha256:12': 'sha256:12' is not a sha256 digest" \
 assert_fails_with "no image 'mine:1'" "$IMAGEC" inspect mine:1
 assert_fails_with "no image 'mine:1'" "$IMAGEC" --host beta inspect mine:1
 [ -f "$STORE/hosts/alpha/tags.json" ] || fail "no hosts/alpha/tags.json"
+"$IMAGEC" --host alpha inspect busybox:1 | grep -q '"docker.io/library/mine:1"' ||
+	fail "inspect for host alpha lacks its tag"
+if "$IMAGEC" inspect busybox:1 | grep -q 'mine:1'; then
+	fail "a host tag shows without --host"
+fi
+"$IMAGEC" list --json | tr -d ' \n' | grep -qF '"hostTags":{"alpha":["docker.io/library/mine:1"]}' ||
+	fail "list --json lacks the host tags"
 assert_fails_with "host name '../x'" "$IMAGEC" --host ../x list
 
 # skopeo and umoci read the store as an OCI layout.
