@@ -40,6 +40,11 @@ TETHER_SRCS := $(wildcard tether/*.c) common/fileio.c common/signals.c common/pr
 	common/errnoname.c
 TETHER_OBJS := $(TETHER_SRCS:%.c=$(B)/guest/%.o)
 
+# The host's image tool, linked against the distribution's libraries.
+IMAGEC_SRCS := $(wildcard imagec/*.c) common/fileio.c
+IMAGEC_OBJS := $(IMAGEC_SRCS:%.c=$(B)/host/%.o)
+IMAGEC_LIBS := -lcurl -lcrypto -ljansson -larchive -lpthread
+
 # Unit tests: one cmocka binary per module, built with the host compiler, plain and under
 # ASan/UBSan. test_NAME links tether/NAME.c and the common code.
 UNIT_TESTS := $(notdir $(basename $(wildcard tests/unit/test_*.c)))
@@ -53,15 +58,17 @@ KERNEL_LOCK := $(B)/kernel/kernel.lock
 SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
 	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkconfig-disk \
 	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
+	$(wildcard tests/imagec/*.sh) \
 	.ci/run
-C_FILES := $(wildcard tether/*.[ch] common/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] \
-	tests/tools/*.[ch])
+C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] common/*.[ch] tests/unit/*.[ch] \
+	tests/fuzz/*.[ch] tests/imagec/*.c tests/tools/*.[ch])
 
-.PHONY: all tether initramfs iso kernel sysroot bootstrap run check unit lint format clean
+.PHONY: all tether imagec initramfs iso kernel sysroot bootstrap run check unit lint format clean
 
-all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso
+all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso $(B)/imagec
 
 tether: $(B)/tether
+imagec: $(B)/imagec
 initramfs: $(B)/initramfs.cpio.gz
 iso: $(B)/tether.iso
 kernel: $(B)/vmlinuz
@@ -103,7 +110,20 @@ $(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg 
 		$(B)/stamps/epoch
 	iso/mkiso $(B)/vmlinuz $(B)/initramfs.cpio.gz $@
 
+# --- imagec --------------------------------------------------------------------------------
+
+$(B)/imagec: $(IMAGEC_OBJS)
+	$(CC) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
+
 # --- tests ---------------------------------------------------------------------------------
+
+# Helpers the tests run: a token server for a registry with token authentication, and the
+# host end of the channel for the boot tests.
+TEST_HELPERS := $(B)/host/token-server $(B)/host/chanhost
+
+$(B)/host/token-server: tests/imagec/token-server.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $< $(LDFLAGS) -lcrypto -o $@
 
 $(B)/host/%.o: %.c
 	@mkdir -p $(@D)
@@ -127,6 +147,21 @@ module_src = $(firstword $(wildcard tether/$(1).c common/$(1).c))
 module_obj = $(patsubst %.c,$(B)/$(1)/%.o,$(filter-out $(UNIT_COMMON),$(call module_src,$(2))))
 
 .SECONDEXPANSION:
+# test_imagec_NAME links imagec/NAME.c, the imagec modules it calls, and the host libraries.
+TEST_DEPS_imagec_ref := imagec/digest.c imagec/error.c
+TEST_DEPS_imagec_auth := imagec/error.c
+TEST_DEPS_imagec_convert := imagec/error.c
+IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lpthread
+
+# The more specific pattern wins over test_% below (GNU make takes the shortest stem).
+$(B)/host/test_imagec_%: $(B)/host/tests/unit/test_imagec_%.o $(B)/host/imagec/%.o \
+		$$(call test_deps,host,imagec_$$*) $(UNIT_COMMON:%.c=$(B)/host/%.o)
+	$(CC) $(LDFLAGS) $^ $(IMAGEC_TEST_LIBS) -o $@
+
+$(B)/asan/test_imagec_%: $(B)/asan/tests/unit/test_imagec_%.o $(B)/asan/imagec/%.o \
+		$$(call test_deps,asan,imagec_$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(IMAGEC_TEST_LIBS) -o $@
+
 $(B)/host/test_%: $(B)/host/tests/unit/test_%.o $$(call module_obj,host,$$*) \
 		$$(call test_deps,host,$$*) $(UNIT_COMMON:%.c=$(B)/host/%.o)
 	$(CC) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
@@ -134,6 +169,11 @@ $(B)/host/test_%: $(B)/host/tests/unit/test_%.o $$(call module_obj,host,$$*) \
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $$(call module_obj,asan,$$*) \
 		$$(call test_deps,asan,$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
 	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
+
+$(B)/fuzz/fuzz_imagec_%: tests/fuzz/fuzz_imagec_%.c imagec/%.c imagec/error.c
+	@mkdir -p $(@D)
+	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $^ -larchive -o $@
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(filter-out $(UNIT_COMMON),$$(call module_src,$$*)) \
 		$$(TEST_DEPS_$$*) $(UNIT_COMMON)
@@ -155,14 +195,14 @@ unit: $(UNIT_BINS)
 # Every test: unit (plain and sanitized), fuzz for a bounded time, lint, boot under QEMU.
 check:
 	scripts/bootstrap
-	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS) $(B)/host/chanhost
+	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS) $(TEST_HELPERS)
 	tests/run $(B)
 
 lint:
 	clang-format --dry-run -Werror $(C_FILES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--std=c11 -D_GNU_SOURCE -DTETHER_VERSION='"$(VERSION)"' \
-		--suppress=missingIncludeSystem tether common
+		--suppress=missingIncludeSystem tether imagec common
 	shellcheck $(SHELL_SCRIPTS)
 
 format:
@@ -175,7 +215,8 @@ run:
 	scripts/run-demo $(B)
 
 clean:
-	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/initramfs.cpio.gz \
+	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/imagec \
+		$(B)/initramfs.cpio.gz \
 		$(B)/tether.iso $(B)/vmlinuz $(B)/boot-tests
 
 # Also forget the downloaded sources, the sysroot and the kernel.

@@ -1,0 +1,972 @@
+// SPDX-License-Identifier: MIT
+#include "convert.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <search.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "../common/cleanup.h"
+#include "error.h"
+
+#define WHITEOUT_PREFIX ".wh."
+#define WHITEOUT_OPAQUE ".wh..wh..opq"
+#define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
+
+struct xattr {
+	char *name;
+	void *value;
+	size_t size;
+};
+
+/* The bytes of a regular file: where they are (layer, entry number) and who shares them. */
+struct file_data {
+	size_t layer;
+	long ordinal;
+	int64_t size;
+	int refs;
+	char *primary; /* set while writing: the path written with the bytes */
+};
+
+struct node {
+	char *name;
+	struct node *parent;
+	void *children; /* tsearch tree of struct node, by name */
+	mode_t mode;	/* type and permissions */
+	uid_t uid;
+	gid_t gid;
+	int64_t mtime;
+	long mtime_nsec;
+	dev_t rdev;
+	char *symlink;
+	struct xattr *xattrs;
+	size_t xattr_count;
+	struct file_data *data;
+	bool opaque;
+};
+
+/* One tar entry of a layer, checked and normalized. */
+struct layer_entry {
+	char *path;
+	char *target; /* whiteout: the path it deletes; hardlink: the path it links to */
+	enum convert_whiteout kind;
+	bool hardlink;
+	long ordinal;
+	struct node attributes; /* name, parent, children unused */
+};
+
+struct convert {
+	struct node *root;
+	char **layer_paths;
+	size_t layer_count;
+};
+
+/* --- names -------------------------------------------------------------------------------- */
+
+int convert_clean_path(const char *name, char **ret_path)
+{
+	_cleanup_free_ char *copy = NULL;
+	_cleanup_free_ char *path = NULL;
+	size_t length = 0;
+	char *saveptr = NULL;
+
+	if (name[0] == '/')
+		return error_set(-EINVAL, "absolute name");
+	if (strlen(name) > CONVERT_PATH_MAX)
+		return error_set(-ENAMETOOLONG, "name longer than %d bytes", CONVERT_PATH_MAX);
+	copy = strdup(name);
+	path = calloc(1, strlen(name) + 1);
+	if (!copy || !path)
+		return -ENOMEM;
+	for (char *part = strtok_r(copy, "/", &saveptr); part;
+	     part = strtok_r(NULL, "/", &saveptr)) {
+		if (strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0)
+			return error_set(-EINVAL, "name leaves the layer with '..'");
+		if (length)
+			path[length++] = '/';
+		strcpy(path + length, part);
+		length += strlen(part);
+	}
+	*ret_path = take_ptr(path);
+	return 0;
+}
+
+int convert_whiteout_kind(const char *path, enum convert_whiteout *ret_kind, char **ret_target)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t dir_length = slash ? (size_t)(slash - path) : 0;
+	const char *name;
+
+	/* A directory named like a whiteout would smuggle a slash into a whiteout's name. */
+	for (const char *p = path; p < base; p = strchr(p, '/') + 1) {
+		if (strncmp(p, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
+			return error_set(-EINVAL, "whiteout prefix in a directory name");
+	}
+	*ret_target = NULL;
+	if (strncmp(base, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) != 0) {
+		*ret_kind = CONVERT_PLAIN;
+		return 0;
+	}
+	if (strcmp(base, WHITEOUT_OPAQUE) == 0) {
+		*ret_kind = CONVERT_OPAQUE;
+		*ret_target = strndup(path, dir_length);
+		return *ret_target ? 0 : -ENOMEM;
+	}
+	name = base + strlen(WHITEOUT_PREFIX);
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
+		return error_set(-EINVAL, "bad whiteout name");
+	*ret_kind = CONVERT_REMOVE;
+	if (asprintf(ret_target, "%.*s%s%s", (int)dir_length, path, slash ? "/" : "", name) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* --- the tree ----------------------------------------------------------------------------- */
+
+static int node_compare(const void *a, const void *b)
+{
+	return strcmp(((const struct node *)a)->name, ((const struct node *)b)->name);
+}
+
+static void xattrs_free(struct xattr *xattrs, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(xattrs[i].name);
+		free(xattrs[i].value);
+	}
+	free(xattrs);
+}
+
+static void data_unref(struct file_data *data)
+{
+	if (data && --data->refs == 0) {
+		free(data->primary);
+		free(data);
+	}
+}
+
+static void node_free(void *pointer)
+{
+	struct node *node = pointer;
+
+	if (!node)
+		return;
+	tdestroy(node->children, node_free);
+	free(node->name);
+	free(node->symlink);
+	xattrs_free(node->xattrs, node->xattr_count);
+	data_unref(node->data);
+	free(node);
+}
+
+static struct node *node_child(const struct node *dir, const char *name)
+{
+	struct node key = { .name = (char *)name };
+	struct node **found = tfind(&key, &dir->children, node_compare);
+
+	return found ? *found : NULL;
+}
+
+static void node_remove(struct node *node)
+{
+	tdelete(node, &node->parent->children, node_compare);
+	node_free(node);
+}
+
+static void node_clear_children(struct node *dir)
+{
+	tdestroy(dir->children, node_free);
+	dir->children = NULL;
+}
+
+static struct node *node_new_child(struct node *dir, const char *name)
+{
+	struct node *node = calloc(1, sizeof(*node));
+
+	if (!node || !(node->name = strdup(name))) {
+		free(node);
+		return NULL;
+	}
+	node->parent = dir;
+	if (!tsearch(node, &dir->children, node_compare)) {
+		node_free(node);
+		return NULL;
+	}
+	return node;
+}
+
+/* The node at a clean path, without following symlinks; NULL when there is none. */
+static struct node *node_lookup(struct node *root, const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	struct node *node = root;
+	char *saveptr = NULL;
+
+	if (!copy)
+		return NULL;
+	for (char *part = strtok_r(copy, "/", &saveptr); part && node;
+	     part = strtok_r(NULL, "/", &saveptr)) {
+		if (!S_ISDIR(node->mode))
+			return NULL;
+		node = node_child(node, part);
+	}
+	return node;
+}
+
+static int xattrs_copy(const struct node *from, struct node *to)
+{
+	xattrs_free(to->xattrs, to->xattr_count);
+	to->xattrs = NULL;
+	to->xattr_count = 0;
+	if (from->xattr_count == 0)
+		return 0;
+	to->xattrs = calloc(from->xattr_count, sizeof(*to->xattrs));
+	if (!to->xattrs)
+		return -ENOMEM;
+	for (size_t i = 0; i < from->xattr_count; i++) {
+		struct xattr *x = &to->xattrs[i];
+
+		x->name = strdup(from->xattrs[i].name);
+		x->value = malloc(from->xattrs[i].size + 1);
+		if (!x->name || !x->value) {
+			free(x->name);
+			free(x->value);
+			return -ENOMEM;
+		}
+		memcpy(x->value, from->xattrs[i].value, from->xattrs[i].size);
+		x->size = from->xattrs[i].size;
+		to->xattr_count++;
+	}
+	return 0;
+}
+
+/* Copy type, owner, mode, time, device, link target and xattrs (not the children). */
+static int node_set_attributes(struct node *node, const struct node *from)
+{
+	node->mode = from->mode;
+	node->uid = from->uid;
+	node->gid = from->gid;
+	node->mtime = from->mtime;
+	node->mtime_nsec = from->mtime_nsec;
+	node->rdev = from->rdev;
+	free(node->symlink);
+	node->symlink = from->symlink ? strdup(from->symlink) : NULL;
+	if (from->symlink && !node->symlink)
+		return -ENOMEM;
+	return xattrs_copy(from, node);
+}
+
+static char *node_path(const struct node *node)
+{
+	char *path = NULL;
+	char *parent;
+
+	if (!node->parent)
+		return strdup("");
+	parent = node_path(node->parent);
+	if (!parent)
+		return NULL;
+	if (asprintf(&path, "%s%s%s", parent, *parent ? "/" : "", node->name) < 0)
+		path = NULL;
+	free(parent);
+	return path;
+}
+
+/* --- reading a layer ---------------------------------------------------------------------- */
+
+static void entry_free(struct layer_entry *entry)
+{
+	free(entry->path);
+	free(entry->target);
+	free(entry->attributes.symlink);
+	xattrs_free(entry->attributes.xattrs, entry->attributes.xattr_count);
+}
+
+static int entry_read_xattrs(struct archive_entry *source, struct node *attributes)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+	int count = archive_entry_xattr_reset(source);
+
+	if (count == 0)
+		return 0;
+	if (count > CONVERT_XATTRS_MAX)
+		return error_set(-E2BIG, "more than %d extended attributes", CONVERT_XATTRS_MAX);
+	attributes->xattrs = calloc((size_t)count, sizeof(*attributes->xattrs));
+	if (!attributes->xattrs)
+		return -ENOMEM;
+	while (archive_entry_xattr_next(source, &name, &value, &size) == ARCHIVE_OK) {
+		struct xattr *x = &attributes->xattrs[attributes->xattr_count];
+
+		/* Overlay's own attributes in a layer would redirect or hide files. */
+		if (strncmp(name, "trusted.overlay.", 16) == 0 ||
+		    strncmp(name, "user.overlay.", 13) == 0)
+			return error_set(-EPERM, "overlay attribute '%s' refused", name);
+		if (size > CONVERT_XATTR_SIZE_MAX)
+			return error_set(-E2BIG, "attribute '%s' larger than %d bytes", name,
+					 CONVERT_XATTR_SIZE_MAX);
+		x->name = strdup(name);
+		x->value = malloc(size + 1);
+		if (!x->name || !x->value) {
+			free(x->name);
+			free(x->value);
+			return -ENOMEM;
+		}
+		memcpy(x->value, value, size);
+		x->size = size;
+		attributes->xattr_count++;
+	}
+	return 0;
+}
+
+static int entry_read(struct archive_entry *source, long ordinal, struct layer_entry *entry)
+{
+	const char *hardlink = archive_entry_hardlink(source);
+	struct node *attributes = &entry->attributes;
+	mode_t type = archive_entry_filetype(source);
+	int r;
+
+	entry->ordinal = ordinal;
+	r = convert_clean_path(archive_entry_pathname(source) ?: "", &entry->path);
+	if (r < 0)
+		return r;
+	if (hardlink) {
+		entry->hardlink = true;
+		r = convert_clean_path(hardlink, &entry->target);
+		if (r < 0)
+			return error_set(r, "hardlink target '%s': %s", hardlink, error_message());
+		if (!*entry->target)
+			return error_set(-EINVAL, "hardlink to the root");
+		type = AE_IFREG;
+	} else {
+		r = convert_whiteout_kind(entry->path, &entry->kind, &entry->target);
+		if (r < 0)
+			return r;
+	}
+	switch (type) {
+	case AE_IFREG:
+	case AE_IFDIR:
+	case AE_IFLNK:
+	case AE_IFBLK:
+	case AE_IFIFO:
+		break;
+	case AE_IFCHR:
+		/* A char device 0/0 is how overlay spells a whiteout: never let one through. */
+		if (archive_entry_rdev(source) == 0 && entry->kind == CONVERT_PLAIN)
+			return error_set(-EPERM, "char device 0/0 would be read as a whiteout");
+		break;
+	default:
+		return error_set(-EINVAL, "unsupported entry type 0%o", (unsigned)type);
+	}
+	if (entry->kind == CONVERT_PLAIN && !entry->hardlink && !*entry->path && type != AE_IFDIR)
+		return error_set(-EINVAL, "the root is not a directory");
+	attributes->mode = type | (archive_entry_perm(source) & 07777);
+	attributes->uid = (uid_t)archive_entry_uid(source);
+	attributes->gid = (gid_t)archive_entry_gid(source);
+	attributes->mtime = archive_entry_mtime(source);
+	attributes->mtime_nsec = archive_entry_mtime_nsec(source);
+	attributes->rdev = archive_entry_rdev(source);
+	if (type == AE_IFLNK) {
+		const char *target = archive_entry_symlink(source) ?: "";
+
+		if (strlen(target) > CONVERT_PATH_MAX)
+			return error_set(-ENAMETOOLONG, "symlink target too long");
+		attributes->symlink = strdup(target);
+		if (!attributes->symlink)
+			return -ENOMEM;
+	}
+	attributes->data = NULL;
+	if (type == AE_IFREG && !entry->hardlink)
+		attributes->mtime_nsec = archive_entry_mtime_nsec(source);
+	return entry_read_xattrs(source, attributes);
+}
+
+static struct archive *layer_open(const char *path, const char *name)
+{
+	struct archive *archive = archive_read_new();
+
+	if (!archive) {
+		error_set(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	archive_read_support_filter_all(archive);
+	archive_read_support_format_tar(archive);
+	if (archive_read_open_filename(archive, path, 65536) != ARCHIVE_OK) {
+		error_set(-EIO, "layer '%s': %s", name, archive_error_string(archive));
+		archive_read_free(archive);
+		return NULL;
+	}
+	return archive;
+}
+
+/* Every entry of the layer, checked and normalized, in archive order. */
+static int layer_read_entries(const char *path, const char *name, struct layer_entry **ret_entries,
+			      size_t *ret_count)
+{
+	struct archive *archive = layer_open(path, name);
+	struct archive_entry *source;
+	struct layer_entry *entries = NULL;
+	size_t count = 0, capacity = 0;
+	int status, r = 0;
+
+	if (!archive)
+		return -EIO;
+	while ((status = archive_read_next_header(archive, &source)) == ARCHIVE_OK ||
+	       status == ARCHIVE_WARN) {
+		if (count == CONVERT_ENTRIES_MAX) {
+			r = error_set(-E2BIG, "layer '%s' has more than %d entries", name,
+				      CONVERT_ENTRIES_MAX);
+			break;
+		}
+		if (count == capacity) {
+			struct layer_entry *bigger;
+
+			capacity = capacity ? capacity * 2 : 256;
+			bigger = realloc(entries, capacity * sizeof(*entries));
+			if (!bigger) {
+				r = -ENOMEM;
+				break;
+			}
+			entries = bigger;
+		}
+		entries[count] = (struct layer_entry){ 0 };
+		r = entry_read(source, (long)count, &entries[count]);
+		count++;
+		if (r < 0) {
+			r = error_set(r, "layer '%s' entry '%s': %s", name,
+				      archive_entry_pathname(source) ?: "",
+				      error_message() ?: strerror(-r));
+			break;
+		}
+	}
+	if (r >= 0 && status != ARCHIVE_EOF)
+		r = error_set(-EBADMSG, "layer '%s': %s", name, archive_error_string(archive));
+	archive_read_free(archive);
+	if (r < 0) {
+		for (size_t i = 0; i < count; i++)
+			entry_free(&entries[i]);
+		free(entries);
+		return r;
+	}
+	*ret_entries = entries;
+	*ret_count = count;
+	return 0;
+}
+
+/* --- applying a layer to a tree ----------------------------------------------------------- */
+
+/*
+ * A layer is applied to one of two trees: the merged view (lower == NULL), where whiteouts
+ * delete and opaque markers empty their directory, or the layer's own overlay tree, where both
+ * stay as markers and omitted directories are copied from lower (the merged view below it).
+ */
+struct apply {
+	struct node *root;
+	struct node *lower;
+	size_t layer;
+	const struct layer_entry *entry;
+};
+
+static const struct node default_dir = { .mode = S_IFDIR | 0755 };
+
+/*
+ * The directory at path in the tree being built, made when missing with the attributes it has
+ * in the lower view (or 0755 root). A symlink or file on the way is refused: writing through it
+ * would land outside the directory the layer names.
+ */
+static int apply_dir(const struct apply *apply, const char *path, struct node **ret)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	struct node *node = apply->root;
+	struct node *lower = apply->lower;
+	char *saveptr = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *part = strtok_r(copy, "/", &saveptr); part;
+	     part = strtok_r(NULL, "/", &saveptr)) {
+		struct node *child = node_child(node, part);
+		int r;
+
+		lower = lower && S_ISDIR(lower->mode) ? node_child(lower, part) : NULL;
+		if (!child) {
+			const struct node *from = lower ? lower : &default_dir;
+
+			if (!S_ISDIR(from->mode))
+				return error_set(-ENOTDIR, "parent '%s' in a lower layer is %s",
+						 part,
+						 S_ISLNK(from->mode) ? "a symbolic link"
+								     : "not a directory");
+			child = node_new_child(node, part);
+			if (!child)
+				return -ENOMEM;
+			r = node_set_attributes(child, from);
+			if (r < 0)
+				return r;
+		} else if (!S_ISDIR(child->mode)) {
+			return error_set(-ENOTDIR, "parent '%s' is %s", part,
+					 S_ISLNK(child->mode) ? "a symbolic link"
+							      : "not a directory");
+		}
+		node = child;
+	}
+	*ret = node;
+	return 0;
+}
+
+static int apply_split(const char *path, char **ret_dir, const char **ret_base)
+{
+	const char *slash = strrchr(path, '/');
+
+	*ret_dir = strndup(path, slash ? (size_t)(slash - path) : 0);
+	*ret_base = slash ? slash + 1 : path;
+	return *ret_dir ? 0 : -ENOMEM;
+}
+
+static int apply_whiteout(const struct apply *apply, const struct layer_entry *entry)
+{
+	_cleanup_free_ char *dir_path = NULL;
+	struct node *dir = NULL;
+	struct node *node;
+	const char *base;
+	int r = apply_split(entry->target, &dir_path, &base);
+
+	if (r < 0)
+		return r;
+	if (!apply->lower) {
+		node = entry->kind == CONVERT_OPAQUE ? node_lookup(apply->root, entry->target)
+						     : NULL;
+		if (entry->kind == CONVERT_REMOVE) {
+			node = node_lookup(apply->root, entry->target);
+			if (node && node != apply->root)
+				node_remove(node);
+			return 0;
+		}
+		if (!node)
+			r = apply_dir(apply, entry->target, &node);
+		if (r >= 0 && !S_ISDIR(node->mode))
+			return error_set(-ENOTDIR, "opaque marker in a non-directory");
+		if (r >= 0)
+			node_clear_children(node);
+		return r;
+	}
+	if (entry->kind == CONVERT_OPAQUE) {
+		r = apply_dir(apply, entry->target, &node);
+		if (r >= 0)
+			node->opaque = true;
+		return r;
+	}
+	r = apply_dir(apply, dir_path, &dir);
+	if (r < 0)
+		return r;
+	node = node_child(dir, base);
+	if (node)
+		node_remove(node);
+	node = node_new_child(dir, base);
+	if (!node)
+		return -ENOMEM;
+	node->mode = S_IFCHR;
+	node->rdev = makedev(0, 0);
+	return 0;
+}
+
+/* The file a hardlink names: in this tree, else (building a layer's tree) in the lower view. */
+static int apply_link_target(const struct apply *apply, const struct layer_entry *entry,
+			     struct node **ret)
+{
+	struct node *target = node_lookup(apply->root, entry->target);
+
+	if (!target && apply->lower)
+		target = node_lookup(apply->lower, entry->target);
+	if (!target)
+		return error_set(-ENOENT, "hardlink to '%s', which is not in the image",
+				 entry->target);
+	if (!S_ISREG(target->mode) || !target->data)
+		return error_set(-EINVAL, "hardlink to '%s', which is not a regular file",
+				 entry->target);
+	*ret = target;
+	return 0;
+}
+
+static int apply_entry(const struct apply *apply, const struct layer_entry *entry)
+{
+	_cleanup_free_ char *dir_path = NULL;
+	struct node *target = NULL;
+	struct node *dir = NULL;
+	struct node *node;
+	const char *base;
+	int r;
+
+	if (!*entry->path)
+		return node_set_attributes(apply->root, &entry->attributes);
+	if (entry->hardlink) {
+		r = apply_link_target(apply, entry, &target);
+		if (r < 0)
+			return r;
+	}
+	r = apply_split(entry->path, &dir_path, &base);
+	if (r >= 0)
+		r = apply_dir(apply, dir_path, &dir);
+	if (r < 0)
+		return r;
+	node = node_child(dir, base);
+	/* A directory over a directory merges with it; anything else replaces what was there. */
+	if (node && !(S_ISDIR(node->mode) && S_ISDIR(entry->attributes.mode) && !entry->hardlink)) {
+		if (target == node)
+			return error_set(-EINVAL, "hardlink to itself");
+		node_remove(node);
+		node = NULL;
+	}
+	if (!node)
+		node = node_new_child(dir, base);
+	if (!node)
+		return -ENOMEM;
+	if (entry->hardlink) {
+		r = node_set_attributes(node, target);
+		node->data = target->data;
+		node->data->refs++;
+		return r;
+	}
+	r = node_set_attributes(node, &entry->attributes);
+	if (r >= 0 && S_ISREG(node->mode)) {
+		node->data = calloc(1, sizeof(*node->data));
+		if (!node->data)
+			return -ENOMEM;
+		*node->data = (struct file_data){ .layer = apply->layer,
+						  .ordinal = entry->ordinal,
+						  .refs = 1 };
+	}
+	return r;
+}
+
+/* Whiteouts first: they apply to the layers below only, never to entries of their own layer. */
+static int apply_layer(const struct apply *base, const struct layer_entry *entries, size_t count,
+		       const char *name)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < count; i++) {
+			const struct layer_entry *entry = &entries[i];
+			int r;
+
+			if ((entry->kind != CONVERT_PLAIN) != (pass == 0))
+				continue;
+			r = pass == 0 ? apply_whiteout(base, entry) : apply_entry(base, entry);
+			if (r < 0)
+				return error_set(r, "layer '%s' entry '%s': %s", name, entry->path,
+						 error_message() ?: strerror(-r));
+		}
+	}
+	return 0;
+}
+
+/* --- writing a tree ----------------------------------------------------------------------- */
+
+struct writer {
+	struct archive *out;
+	struct convert *convert;
+	struct node **files; /* regular files whose bytes are written from their layer */
+	size_t file_count, file_capacity;
+	bool links; /* the walk that writes second paths of files as hardlinks */
+	int error;
+};
+
+static int write_header(struct writer *writer, const struct node *node, const char *path,
+			const char *hardlink, int64_t size)
+{
+	struct archive_entry *entry = archive_entry_new();
+	int r = 0;
+
+	if (!entry)
+		return -ENOMEM;
+	archive_entry_set_pathname(entry, *path ? path : ".");
+	archive_entry_set_mode(entry, node->mode);
+	archive_entry_set_uid(entry, node->uid);
+	archive_entry_set_gid(entry, node->gid);
+	archive_entry_set_mtime(entry, node->mtime, node->mtime_nsec);
+	if (S_ISCHR(node->mode) || S_ISBLK(node->mode))
+		archive_entry_set_rdev(entry, node->rdev);
+	if (node->symlink)
+		archive_entry_set_symlink(entry, node->symlink);
+	if (hardlink)
+		archive_entry_set_hardlink(entry, hardlink);
+	archive_entry_set_size(entry, S_ISREG(node->mode) && !hardlink ? size : 0);
+	for (size_t i = 0; i < node->xattr_count; i++)
+		archive_entry_xattr_add_entry(entry, node->xattrs[i].name, node->xattrs[i].value,
+					      node->xattrs[i].size);
+	if (node->opaque)
+		archive_entry_xattr_add_entry(entry, OVERLAY_OPAQUE_XATTR, "y", 1);
+	if (archive_write_header(writer->out, entry) != ARCHIVE_OK)
+		r = error_set(-EIO, "write '%s': %s", path, archive_error_string(writer->out));
+	archive_entry_free(entry);
+	return r;
+}
+
+static int writer_collect_file(struct writer *writer, struct node *node)
+{
+	if (writer->file_count == writer->file_capacity) {
+		size_t capacity = writer->file_capacity ? writer->file_capacity * 2 : 256;
+		struct node **bigger = realloc(writer->files, capacity * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		writer->files = bigger;
+		writer->file_capacity = capacity;
+	}
+	writer->files[writer->file_count++] = node;
+	return 0;
+}
+
+/*
+ * First walk: every node but regular files goes out now, directories before their contents;
+ * the first path of each file's bytes is remembered as its primary, and the others go out as
+ * hardlinks to it in the last walk.
+ */
+static void write_walk(struct writer *writer, const struct node *dir);
+
+static void write_visit(const void *pointer, VISIT which, void *closure)
+{
+	struct node *node = *(struct node *const *)pointer;
+	struct writer *writer = closure;
+	_cleanup_free_ char *path = NULL;
+	int r = 0;
+
+	if ((which != postorder && which != leaf) || writer->error < 0)
+		return;
+	path = node_path(node);
+	if (!path) {
+		writer->error = -ENOMEM;
+		return;
+	}
+	if (!writer->links) {
+		if (!S_ISREG(node->mode))
+			r = write_header(writer, node, path, NULL, 0);
+		else if (!node->data->primary) {
+			node->data->primary = strdup(path);
+			r = node->data->primary ? writer_collect_file(writer, node) : -ENOMEM;
+		}
+	} else if (S_ISREG(node->mode) && strcmp(node->data->primary, path) != 0) {
+		r = write_header(writer, node, path, node->data->primary, 0);
+	}
+	if (r < 0)
+		writer->error = r;
+	else if (S_ISDIR(node->mode))
+		write_walk(writer, node);
+}
+
+static void write_walk(struct writer *writer, const struct node *dir)
+{
+	twalk_r(dir->children, write_visit, writer);
+}
+
+static int file_compare(const void *a, const void *b)
+{
+	const struct file_data *x = (*(struct node *const *)a)->data;
+	const struct file_data *y = (*(struct node *const *)b)->data;
+
+	if (x->layer != y->layer)
+		return x->layer < y->layer ? -1 : 1;
+	return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
+}
+
+static int write_data(struct writer *writer, struct archive *layer, const struct node *node,
+		      struct archive_entry *source)
+{
+	int64_t size = archive_entry_size(source);
+	int64_t written = 0;
+	char buf[65536];
+	ssize_t n;
+	int r = write_header(writer, node, node->data->primary, NULL, size);
+
+	if (r < 0)
+		return r;
+	while ((n = archive_read_data(layer, buf, sizeof(buf))) > 0) {
+		if (archive_write_data(writer->out, buf, (size_t)n) != n)
+			return error_set(-EIO, "write '%s': %s", node->data->primary,
+					 archive_error_string(writer->out));
+		written += n;
+	}
+	if (n < 0 || written != size)
+		return error_set(-EBADMSG, "read '%s': %s", node->data->primary,
+				 n < 0 ? archive_error_string(layer) : "short file");
+	return 0;
+}
+
+/* Second step: the bytes of every file, read from its layer in archive order. */
+static int write_files(struct writer *writer)
+{
+	size_t next = 0;
+
+	if (writer->file_count == 0)
+		return 0;
+	qsort(writer->files, writer->file_count, sizeof(*writer->files), file_compare);
+	while (next < writer->file_count) {
+		size_t layer_index = writer->files[next]->data->layer;
+		const char *path = writer->convert->layer_paths[layer_index];
+		struct archive *layer = layer_open(path, path);
+		struct archive_entry *source;
+		long ordinal = 0;
+		int r = 0;
+
+		if (!layer)
+			return -EIO;
+		while (next < writer->file_count &&
+		       writer->files[next]->data->layer == layer_index && r >= 0) {
+			if (archive_read_next_header(layer, &source) != ARCHIVE_OK) {
+				r = error_set(-EBADMSG, "layer '%s' changed while read: %s", path,
+					      archive_error_string(layer));
+				break;
+			}
+			if (ordinal++ == writer->files[next]->data->ordinal)
+				r = write_data(writer, layer, writer->files[next++], source);
+		}
+		archive_read_free(layer);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void write_reset_primaries(struct writer *writer)
+{
+	for (size_t i = 0; i < writer->file_count; i++) {
+		free(writer->files[i]->data->primary);
+		writer->files[i]->data->primary = NULL;
+	}
+}
+
+static int write_tree(struct convert *convert, struct node *root, struct archive *out)
+{
+	struct writer writer = { .out = out, .convert = convert };
+	int r = write_header(&writer, root, "", NULL, 0);
+
+	if (r >= 0) {
+		write_walk(&writer, root);
+		r = writer.error;
+	}
+	if (r >= 0)
+		r = write_files(&writer);
+	if (r >= 0) {
+		writer.links = true;
+		write_walk(&writer, root);
+		r = writer.error;
+	}
+	write_reset_primaries(&writer);
+	free(writer.files);
+	return r;
+}
+
+/* --- the public side ---------------------------------------------------------------------- */
+
+int convert_new(struct convert **ret)
+{
+	struct convert *convert = calloc(1, sizeof(*convert));
+
+	if (!convert)
+		return -ENOMEM;
+	convert->root = calloc(1, sizeof(*convert->root));
+	if (!convert->root) {
+		free(convert);
+		return -ENOMEM;
+	}
+	convert->root->mode = S_IFDIR | 0755;
+	*ret = convert;
+	return 0;
+}
+
+void convert_free(struct convert *convert)
+{
+	if (!convert)
+		return;
+	node_free(convert->root);
+	for (size_t i = 0; i < convert->layer_count; i++)
+		free(convert->layer_paths[i]);
+	free(convert->layer_paths);
+	free(convert);
+}
+
+int convert_add_layer(struct convert *convert, const char *path, const char *name,
+		      struct archive *out)
+{
+	struct layer_entry *entries = NULL;
+	struct node *upper = NULL;
+	size_t count = 0;
+	char **paths;
+	int r;
+
+	paths = realloc(convert->layer_paths, (convert->layer_count + 1) * sizeof(*paths));
+	if (!paths)
+		return -ENOMEM;
+	convert->layer_paths = paths;
+	paths[convert->layer_count] = strdup(path);
+	if (!paths[convert->layer_count])
+		return -ENOMEM;
+	convert->layer_count++;
+
+	r = layer_read_entries(path, name, &entries, &count);
+	if (r < 0)
+		return r;
+	if (out) {
+		struct apply apply = { .lower = convert->root, .layer = convert->layer_count - 1 };
+
+		upper = calloc(1, sizeof(*upper));
+		r = upper ? node_set_attributes(upper, convert->root) : -ENOMEM;
+		apply.root = upper;
+		if (r >= 0)
+			r = apply_layer(&apply, entries, count, name);
+		if (r >= 0)
+			r = write_tree(convert, upper, out);
+		node_free(upper);
+	}
+	if (r >= 0) {
+		struct apply apply = { .root = convert->root, .layer = convert->layer_count - 1 };
+
+		r = apply_layer(&apply, entries, count, name);
+	}
+	for (size_t i = 0; i < count; i++)
+		entry_free(&entries[i]);
+	free(entries);
+	return r;
+}
+
+int convert_write_flat(struct convert *convert, struct archive *out)
+{
+	return write_tree(convert, convert->root, out);
+}
+
+struct archive *convert_output_open(int fd)
+{
+	struct archive *out = archive_write_new();
+
+	if (!out)
+		return NULL;
+	/* xattrs once, as SCHILY.xattr (what tar2sqfs reads), not also as LIBARCHIVE.xattr. */
+	if (archive_write_set_format_pax_restricted(out) != ARCHIVE_OK ||
+	    archive_write_set_format_option(out, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
+	    archive_write_open_fd(out, fd) != ARCHIVE_OK) {
+		archive_write_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int convert_output_close(struct archive *out)
+{
+	int r = archive_write_close(out) == ARCHIVE_OK ? 0 : -EIO;
+
+	if (r < 0)
+		r = error_set(r, "finish the tar: %s", archive_error_string(out));
+	archive_write_free(out);
+	return r;
+}

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: MIT
+#include "pull.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "auth.h"
+#include "catalog.h"
+#include "error.h"
+#include "image.h"
+#include "import.h"
+
+#define PULL_ATTEMPTS 5
+#define PULL_REDIRECTS 5
+#define PULL_PARALLEL 4
+
+static const char *const manifest_accept =
+	"Accept: " MEDIA_OCI_MANIFEST ", " MEDIA_OCI_INDEX ", " MEDIA_DOCKER_MANIFEST
+	", " MEDIA_DOCKER_LIST ", application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.1";
+
+/* One registry and repository, shared by every request of a pull. */
+struct session {
+	const struct ref *ref;
+	const struct pull_options *options;
+	char *base; /* "https://host" */
+	pthread_mutex_t lock;
+	char *authorization; /* "Authorization: ..." once known, under lock */
+};
+
+/* What one HTTP exchange returned. */
+struct response {
+	long status;
+	char *content_type;
+	char *docker_digest;
+	char *authenticate;
+	char *location;
+	char *body; /* small bodies: manifests, tokens, errors */
+	size_t body_size;
+	size_t body_max;
+	struct store_blob_writer *writer; /* blob bodies go here when set */
+	int write_error;
+};
+
+static void response_reset(struct response *response)
+{
+	free(response->content_type);
+	free(response->docker_digest);
+	free(response->authenticate);
+	free(response->location);
+	free(response->body);
+	*response = (struct response){ .body_max = response->body_max, .writer = response->writer };
+}
+
+static size_t pull_header(char *buffer, size_t size, size_t count, void *userdata)
+{
+	struct response *response = userdata;
+	size_t length = size * count;
+	char **slot = NULL;
+	char *colon = memchr(buffer, ':', length);
+	const char *value;
+	size_t value_length;
+
+	if (length >= 5 && strncmp(buffer, "HTTP/", 5) == 0) {
+		/* A new response (after 100 Continue): forget the previous one's headers. */
+		response_reset(response);
+		return length;
+	}
+	if (!colon)
+		return length;
+	if ((size_t)(colon - buffer) == 12 && strncasecmp(buffer, "content-type", 12) == 0)
+		slot = &response->content_type;
+	else if ((size_t)(colon - buffer) == 21 &&
+		 strncasecmp(buffer, "docker-content-digest", 21) == 0)
+		slot = &response->docker_digest;
+	else if ((size_t)(colon - buffer) == 16 && strncasecmp(buffer, "www-authenticate", 16) == 0)
+		slot = &response->authenticate;
+	else if ((size_t)(colon - buffer) == 8 && strncasecmp(buffer, "location", 8) == 0)
+		slot = &response->location;
+	if (!slot || *slot)
+		return length;
+	value = colon + 1;
+	while (value < buffer + length && (*value == ' ' || *value == '\t'))
+		value++;
+	value_length = (size_t)(buffer + length - value);
+	while (value_length > 0 &&
+	       (value[value_length - 1] == '\r' || value[value_length - 1] == '\n' ||
+		value[value_length - 1] == ' '))
+		value_length--;
+	*slot = strndup(value, value_length);
+	return length;
+}
+
+static size_t pull_body(char *buffer, size_t size, size_t count, void *userdata)
+{
+	struct response *response = userdata;
+	size_t length = size * count;
+	char *bigger;
+
+	/* Only a successful blob response streams to the store; error bodies stay in memory. */
+	if (response->writer && (response->status == 200 || response->status == 206)) {
+		response->write_error = store_blob_write(response->writer, buffer, length);
+		return response->write_error < 0 ? 0 : length;
+	}
+	if (response->body_size + length > response->body_max)
+		return 0;
+	bigger = realloc(response->body, response->body_size + length + 1);
+	if (!bigger)
+		return 0;
+	response->body = bigger;
+	memcpy(response->body + response->body_size, buffer, length);
+	response->body_size += length;
+	response->body[response->body_size] = '\0';
+	return length;
+}
+
+/* Called by libcurl before the body: learn the status so pull_body knows where bytes go. */
+static size_t pull_header_status(char *buffer, size_t size, size_t count, void *userdata)
+{
+	struct response *response = userdata;
+
+	if (size * count >= 12 && strncmp(buffer, "HTTP/", 5) == 0) {
+		const char *space = memchr(buffer, ' ', size * count);
+		size_t length = pull_header(buffer, size, count, userdata);
+
+		if (space)
+			response->status = strtol(space + 1, NULL, 10);
+		return length;
+	}
+	return pull_header(buffer, size, count, userdata);
+}
+
+/* The registry's error message from a JSON error body, for a failure's reason. */
+static const char *pull_error_detail(const struct response *response, char *buf, size_t size)
+{
+	json_t *body = response->body ? json_loads(response->body, 0, NULL) : NULL;
+	json_t *error = json_array_get(json_object_get(body, "errors"), 0);
+	const char *code = json_string_value(json_object_get(error, "code"));
+	const char *message = json_string_value(json_object_get(error, "message"));
+
+	snprintf(buf, size, "%s%s%s", code ? code : "", code && message ? ": " : "",
+		 message ? message : "");
+	json_decref(body);
+	return buf;
+}
+
+/*
+ * One GET of url with headers (and the session's authorization for the registry itself),
+ * following redirects by hand so that credentials never go to another URL. Transport errors
+ * are -EIO with a reason; the HTTP status is the caller's to judge.
+ */
+static int pull_get(struct session *session, const char *url, const char *accept,
+		    long long range_start, struct response *response)
+{
+	_cleanup_free_ char *current = strdup(url);
+	bool to_registry = true;
+	int r = 0;
+
+	for (int hop = 0; r >= 0 && current && hop <= PULL_REDIRECTS; hop++) {
+		CURL *curl = curl_easy_init();
+		struct curl_slist *headers = NULL;
+		char range[64];
+		CURLcode code;
+
+		if (!curl)
+			return -ENOMEM;
+		if (accept)
+			headers = curl_slist_append(headers, accept);
+		pthread_mutex_lock(&session->lock);
+		if (to_registry && session->authorization)
+			headers = curl_slist_append(headers, session->authorization);
+		pthread_mutex_unlock(&session->lock);
+		response_reset(response);
+		curl_easy_setopt(curl, CURLOPT_URL, current);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, pull_header_status);
+		curl_easy_setopt(curl, CURLOPT_HEADERDATA, response);
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, pull_body);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
+		curl_easy_setopt(curl, CURLOPT_USERAGENT, "imagec/" TETHER_VERSION);
+		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+		/* A stalled transfer (under 1 KiB/s for 60 s) is an error to retry, not a hang. */
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+		if (range_start > 0) {
+			snprintf(range, sizeof(range), "%lld-", range_start);
+			curl_easy_setopt(curl, CURLOPT_RANGE, range);
+		}
+		code = curl_easy_perform(curl);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
+		curl_slist_free_all(headers);
+		curl_easy_cleanup(curl);
+		if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && response->write_error < 0))
+			return error_set(-EIO, "GET '%s': %s", current, curl_easy_strerror(code));
+		if (response->write_error < 0)
+			return response->write_error;
+		if (response->status < 300 || response->status >= 400 || !response->location)
+			return 0;
+		/* A redirect (blob storage): the next hop gets no credentials. */
+		{
+			CURLU *u = curl_url();
+			char *next = NULL;
+
+			if (u && curl_url_set(u, CURLUPART_URL, current, 0) == CURLUE_OK &&
+			    curl_url_set(u, CURLUPART_URL, response->location, 0) == CURLUE_OK &&
+			    curl_url_get(u, CURLUPART_URL, &next, 0) == CURLUE_OK) {
+				free(current);
+				current = strdup(next);
+			} else {
+				r = error_set(-EIO, "bad redirect '%s'", response->location);
+			}
+			curl_free(next);
+			curl_url_cleanup(u);
+		}
+		to_registry = false;
+	}
+	if (r >= 0 && !current)
+		return -ENOMEM;
+	return r >= 0 ? error_set(-ELOOP, "too many redirects from '%s'", url) : r;
+}
+
+/* Ask the realm of a bearer challenge for a token; it becomes the session's authorization. */
+static int pull_token(struct session *session, const struct auth_challenge *challenge)
+{
+	const char *realm = auth_param(challenge, "realm");
+	const char *service = auth_param(challenge, "service");
+	const char *scope = auth_param(challenge, "scope");
+	const struct pull_options *options = session->options;
+	struct response response = { .body_max = 1024 * 1024 };
+	_cleanup_free_ char *default_scope = NULL;
+	_cleanup_free_ char *url = NULL;
+	CURLU *u = curl_url();
+	char *built = NULL;
+	json_t *body = NULL;
+	const char *token;
+	int r = 0;
+
+	if (!realm)
+		return error_set(-EPROTO, "bearer challenge without a realm");
+	if (!scope && asprintf(&default_scope, "repository:%s:pull", session->ref->repository) >= 0)
+		scope = default_scope;
+	if (!u || curl_url_set(u, CURLUPART_URL, realm, 0) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return error_set(-EPROTO, "bad token realm '%s'", realm);
+	}
+	if (service) {
+		char *query = NULL;
+
+		if (asprintf(&query, "service=%s", service) >= 0)
+			curl_url_set(u, CURLUPART_QUERY, query,
+				     CURLU_APPENDQUERY | CURLU_URLENCODE);
+		free(query);
+	}
+	if (scope) {
+		char *query = NULL;
+
+		if (asprintf(&query, "scope=%s", scope) >= 0)
+			curl_url_set(u, CURLUPART_QUERY, query,
+				     CURLU_APPENDQUERY | CURLU_URLENCODE);
+		free(query);
+	}
+	curl_url_get(u, CURLUPART_URL, &built, 0);
+	url = built ? strdup(built) : NULL;
+	curl_free(built);
+	curl_url_cleanup(u);
+	if (!url)
+		return -ENOMEM;
+
+	/* The token request carries the user's credentials (basic), the registry's never. */
+	{
+		struct session token_session = { .ref = session->ref, .options = options };
+		_cleanup_free_ char *basic = NULL;
+
+		pthread_mutex_init(&token_session.lock, NULL);
+		if (options->user) {
+			_cleanup_free_ char *pair = NULL;
+			char encoded[1024];
+
+			if (asprintf(&pair, "%s:%s", options->user, options->password) < 0)
+				return -ENOMEM;
+			if (strlen(pair) * 4 / 3 + 4 >= sizeof(encoded))
+				return error_set(-E2BIG, "credentials too long");
+			EVP_EncodeBlock((unsigned char *)encoded, (unsigned char *)pair,
+					(int)strlen(pair));
+			if (asprintf(&basic, "Authorization: Basic %s", encoded) < 0)
+				return -ENOMEM;
+			token_session.authorization = basic;
+		}
+		r = pull_get(&token_session, url, NULL, 0, &response);
+		pthread_mutex_destroy(&token_session.lock);
+	}
+	if (r >= 0 && response.status != 200)
+		r = error_set(-EACCES, "token server '%s' answered %ld%s", realm, response.status,
+			      response.status == 401 ? ": wrong credentials" : "");
+	if (r >= 0)
+		body = response.body ? json_loads(response.body, JSON_REJECT_DUPLICATES, NULL)
+				     : NULL;
+	token = json_string_value(json_object_get(body, "token"));
+	if (!token)
+		token = json_string_value(json_object_get(body, "access_token"));
+	if (r >= 0 && !token)
+		r = error_set(-EPROTO, "token server '%s' gave no token", realm);
+	if (r >= 0) {
+		pthread_mutex_lock(&session->lock);
+		free(session->authorization);
+		if (asprintf(&session->authorization, "Authorization: Bearer %s", token) < 0)
+			session->authorization = NULL;
+		pthread_mutex_unlock(&session->lock);
+	}
+	json_decref(body);
+	response_reset(&response);
+	return r;
+}
+
+/* Answer a 401: a bearer token, or basic credentials when the registry asks for them. */
+static int pull_authenticate(struct session *session, const struct response *response)
+{
+	struct auth_challenge challenges[AUTH_CHALLENGES_MAX];
+	const struct pull_options *options = session->options;
+	int count, r = -EACCES;
+
+	if (!response->authenticate)
+		return error_set(-EACCES, "registry '%s' answered 401 without a challenge",
+				 session->ref->registry);
+	count = auth_parse(response->authenticate, challenges, AUTH_CHALLENGES_MAX);
+	if (count < 0)
+		return count;
+	for (int i = 0; i < count; i++) {
+		if (strcmp(challenges[i].scheme, "bearer") == 0) {
+			r = pull_token(session, &challenges[i]);
+			break;
+		}
+	}
+	for (int i = 0; i < count && r == -EACCES && !error_message(); i++) {
+		_cleanup_free_ char *pair = NULL;
+		char encoded[1024];
+
+		if (strcmp(challenges[i].scheme, "basic") != 0)
+			continue;
+		if (!options->user) {
+			r = error_set(-EACCES, "registry '%s' wants credentials (--creds)",
+				      session->ref->registry);
+			break;
+		}
+		if (asprintf(&pair, "%s:%s", options->user, options->password) < 0 ||
+		    strlen(pair) * 4 / 3 + 4 >= sizeof(encoded)) {
+			r = -ENOMEM;
+			break;
+		}
+		EVP_EncodeBlock((unsigned char *)encoded, (unsigned char *)pair, (int)strlen(pair));
+		pthread_mutex_lock(&session->lock);
+		free(session->authorization);
+		if (asprintf(&session->authorization, "Authorization: Basic %s", encoded) < 0)
+			session->authorization = NULL;
+		pthread_mutex_unlock(&session->lock);
+		r = 0;
+	}
+	auth_challenges_free(challenges, (size_t)count);
+	if (r == -EACCES && !error_message())
+		r = error_set(r, "registry '%s': no supported authentication scheme in '%s'",
+			      session->ref->registry, response->authenticate);
+	return r;
+}
+
+static void pull_backoff(int attempt)
+{
+	struct timespec delay = { .tv_sec = 0, .tv_nsec = 250000000L };
+
+	for (int i = 0; i < attempt; i++) {
+		delay.tv_sec *= 2;
+		delay.tv_nsec *= 2;
+		delay.tv_sec += delay.tv_nsec / 1000000000L;
+		delay.tv_nsec %= 1000000000L;
+	}
+	nanosleep(&delay, NULL);
+}
+
+/*
+ * GET a registry path with authentication (once more after a 401) and retries for transport
+ * errors, 429 and 5xx. For blobs (writer set), a retry resumes with Range where the bytes
+ * stopped, or starts over when the server ignores the range.
+ */
+static int pull_fetch(struct session *session, const char *path, const char *accept,
+		      struct response *response)
+{
+	_cleanup_free_ char *url = NULL;
+	bool authenticated = false;
+	int r = 0;
+
+	if (asprintf(&url, "%s/v2/%s/%s", session->base, session->ref->repository, path) < 0)
+		return -ENOMEM;
+	for (int attempt = 0; attempt < PULL_ATTEMPTS; attempt++) {
+		long long have = response->writer ? (long long)response->writer->hasher.size : 0;
+
+		error_clear();
+		r = pull_get(session, url, accept, have, response);
+		if (r >= 0 && response->status == 401 && !authenticated) {
+			authenticated = true;
+			r = pull_authenticate(session, response);
+			if (r < 0)
+				return r;
+			attempt--;
+			continue;
+		}
+		if (r >= 0 && response->status == 200 && have > 0 && response->writer)
+			/* The server sent everything again: the partial bytes must go. */
+			return error_set(-EAGAIN, "range ignored");
+		if (r == -EIO || (r >= 0 && (response->status == 429 || response->status >= 500))) {
+			pull_backoff(attempt);
+			continue;
+		}
+		return r;
+	}
+	if (r >= 0)
+		return error_set(-EIO, "GET '%s': status %ld after %d attempts", url,
+				 response->status, PULL_ATTEMPTS);
+	return r;
+}
+
+static int pull_check_status(struct session *session, const struct response *response,
+			     const char *what)
+{
+	char detail[512];
+
+	if (response->status == 200 || response->status == 206)
+		return 0;
+	pull_error_detail(response, detail, sizeof(detail));
+	if (response->status == 401 || response->status == 403)
+		return error_set(-EACCES, "registry '%s' refused %s (%ld%s%s)",
+				 session->ref->registry, what, response->status, *detail ? " " : "",
+				 detail);
+	if (response->status == 404)
+		return error_set(-ENOENT, "registry '%s' has no %s (404%s%s)",
+				 session->ref->registry, what, *detail ? " " : "", detail);
+	return error_set(-EIO, "registry '%s' answered %ld for %s%s%s", session->ref->registry,
+			 response->status, what, *detail ? ": " : "", detail);
+}
+
+/*
+ * The manifest for reference (a tag or digest), its digest computed over the bytes received
+ * and checked against the reference and Docker-Content-Digest.
+ */
+static int pull_manifest(struct session *session, const char *reference, char **ret_bytes,
+			 size_t *ret_size, char **ret_type, char *ret_digest)
+{
+	struct response response = { .body_max = STORE_JSON_MAX };
+	_cleanup_free_ char *path = NULL;
+	char what[512];
+	int r;
+
+	snprintf(what, sizeof(what), "manifest '%s' of '%s'", reference, session->ref->repository);
+	if (asprintf(&path, "manifests/%s", reference) < 0)
+		return -ENOMEM;
+	r = pull_fetch(session, path, manifest_accept, &response);
+	if (r >= 0)
+		r = pull_check_status(session, &response, what);
+	if (r >= 0 && !response.body)
+		r = error_set(-EBADMSG, "%s is empty", what);
+	if (r >= 0)
+		r = digest_of_buffer(response.body, response.body_size, ret_digest);
+	if (r >= 0 && strncmp(reference, "sha256:", 7) == 0 && strcmp(reference, ret_digest) != 0)
+		r = error_set(-EBADMSG, "%s hashes to '%s'", what, ret_digest);
+	if (r >= 0 && response.docker_digest &&
+	    strncmp(response.docker_digest, "sha256:", 7) == 0 &&
+	    strcmp(response.docker_digest, ret_digest) != 0)
+		r = error_set(-EBADMSG, "%s hashes to '%s', the registry says '%s'", what,
+			      ret_digest, response.docker_digest);
+	if (r >= 0) {
+		*ret_bytes = take_ptr(response.body);
+		*ret_size = response.body_size;
+		*ret_type = response.content_type ? strdup(response.content_type) : NULL;
+	}
+	response_reset(&response);
+	return r;
+}
+
+static void pull_progress(struct session *session, const char *digest, long long size,
+			  const char *status)
+{
+	if (session->options->json) {
+		pthread_mutex_lock(&session->lock);
+		printf("{\"event\":\"blob\",\"digest\":\"%s\",\"size\":%lld,\"status\":\"%s\"}\n",
+		       digest, size, status);
+		fflush(stdout);
+		pthread_mutex_unlock(&session->lock);
+	} else if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "%.19s  %10lld bytes  %s\n", digest, size, status);
+	}
+}
+
+/* Fetch one blob into the store unless it is there; another imagec fetching it is waited for. */
+static int pull_blob(struct store *store, struct session *session, const char *digest,
+		     long long size)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *request = NULL;
+	struct store_blob_writer writer;
+	struct response response = { .body_max = 64 * 1024, .writer = &writer };
+	char what[128];
+	int r = store_blob_path(store, digest, &path);
+
+	if (r < 0)
+		return r;
+	lock = store_lock_key(store, digest_hex(digest));
+	if (lock < 0)
+		return lock;
+	if (access(path, F_OK) == 0) {
+		pull_progress(session, digest, size, "present");
+		return 0;
+	}
+	snprintf(what, sizeof(what), "blob '%s'", digest);
+	if (asprintf(&request, "blobs/%s", digest) < 0)
+		return -ENOMEM;
+	for (int start = 0; start < 2; start++) {
+		r = store_blob_begin(store, &writer);
+		if (r < 0)
+			return r;
+		r = pull_fetch(session, request, NULL, &response);
+		if (r >= 0)
+			r = pull_check_status(session, &response, what);
+		if (r >= 0)
+			r = store_blob_commit(&writer, digest, size, NULL);
+		else
+			store_blob_abort(&writer);
+		response_reset(&response);
+		if (r != -EAGAIN)
+			break;
+	}
+	if (r >= 0)
+		pull_progress(session, digest, size, "done");
+	return r;
+}
+
+/* The layers, PULL_PARALLEL at a time. */
+struct pull_workers {
+	struct store *store;
+	struct session *session;
+	const struct image *image;
+	size_t next;
+	int error;
+	char message[1024];
+};
+
+static void *pull_worker(void *userdata)
+{
+	struct pull_workers *workers = userdata;
+
+	for (;;) {
+		size_t i;
+		int r;
+
+		pthread_mutex_lock(&workers->session->lock);
+		i = workers->next++;
+		if (workers->error < 0)
+			i = workers->image->layer_count;
+		pthread_mutex_unlock(&workers->session->lock);
+		if (i >= workers->image->layer_count)
+			return NULL;
+		r = pull_blob(workers->store, workers->session, workers->image->layers[i].digest,
+			      workers->image->layers[i].size);
+		if (r < 0) {
+			pthread_mutex_lock(&workers->session->lock);
+			if (workers->error >= 0) {
+				workers->error = r;
+				snprintf(workers->message, sizeof(workers->message), "%s",
+					 error_message() ? error_message() : strerror(-r));
+			}
+			pthread_mutex_unlock(&workers->session->lock);
+		}
+	}
+}
+
+static int pull_layers(struct store *store, struct session *session, const struct image *image)
+{
+	struct pull_workers workers = { .store = store, .session = session, .image = image };
+	pthread_t threads[PULL_PARALLEL];
+	size_t count = image->layer_count < PULL_PARALLEL ? image->layer_count : PULL_PARALLEL;
+	size_t started = 0;
+
+	for (; started < count; started++) {
+		if (pthread_create(&threads[started], NULL, pull_worker, &workers) != 0)
+			break;
+	}
+	if (started == 0 && count > 0)
+		pull_worker(&workers);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (workers.error < 0)
+		return error_set(workers.error, "%s", workers.message);
+	return 0;
+}
+
+/* The image manifest for the platform: the reference's manifest, or one of its index. */
+static int pull_resolve(struct session *session, struct image *image, char **ret_bytes,
+			size_t *ret_size)
+{
+	const struct ref *ref = session->ref;
+	const char *reference = ref->digest ? ref->digest : ref->tag;
+	char digest[DIGEST_STRING_LEN + 1];
+	_cleanup_free_ char *next = NULL;
+	int r;
+
+	for (int depth = 0; depth < 3; depth++) {
+		_cleanup_free_ char *content_type = NULL;
+		_cleanup_free_ char *bytes = NULL;
+		const char *media_type;
+		json_t *document = NULL;
+		json_t *descriptor;
+		size_t size;
+
+		r = pull_manifest(session, next ? next : reference, &bytes, &size, &content_type,
+				  digest);
+		if (r >= 0)
+			r = image_json_parse(bytes, size, "manifest", &document);
+		if (r >= 0)
+			r = image_manifest_type(document, content_type, &media_type);
+		if (r >= 0 && image_is_manifest_type(media_type)) {
+			json_decref(document);
+			r = image_parse_manifest(bytes, size, digest, media_type, image);
+			if (r >= 0) {
+				*ret_bytes = take_ptr(bytes);
+				*ret_size = size;
+			}
+			return r;
+		}
+		if (r >= 0)
+			r = image_index_choose(document, session->options->platform, &descriptor);
+		if (r >= 0) {
+			const char *chosen =
+				json_string_value(json_object_get(descriptor, "digest"));
+
+			if (!digest_is_valid(chosen))
+				r = error_set(-EBADMSG, "index entry digest '%s' is not sha256",
+					      chosen ? chosen : "");
+			free(next);
+			next = r >= 0 ? strdup(chosen) : NULL;
+		}
+		json_decref(document);
+		if (r < 0)
+			return r;
+	}
+	return error_set(-ELOOP, "indexes nested too deep");
+}
+
+int pull_image(struct store *store, const char *text, const struct pull_options *options,
+	       char *ret_digest)
+{
+	struct session session = { .options = options };
+	_cleanup_free_ char *manifest = NULL;
+	_cleanup_free_ char *config = NULL;
+	_cleanup_free_ char *name = NULL;
+	char stored[DIGEST_STRING_LEN + 1];
+	struct image image = { 0 };
+	size_t manifest_size = 0, config_size = 0;
+	struct ref ref;
+	int r = ref_parse(text, &ref);
+
+	if (r < 0)
+		return r;
+	session.ref = &ref;
+	pthread_mutex_init(&session.lock, NULL);
+	if (asprintf(&session.base, "%s://%s", options->insecure_http ? "http" : "https",
+		     ref_api_host(&ref)) < 0)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = pull_resolve(&session, &image, &manifest, &manifest_size);
+	if (r >= 0)
+		r = pull_blob(store, &session, image.config_digest, image.config_size);
+	if (r >= 0)
+		r = store_blob_read(store, image.config_digest, STORE_JSON_MAX, &config,
+				    &config_size);
+	if (r >= 0)
+		r = image_parse_config(config, config_size, &image);
+	if (r >= 0)
+		r = pull_layers(store, &session, &image);
+	if (r >= 0)
+		r = store_blob_put(store, manifest, manifest_size, stored);
+	if (r >= 0 && ref.tag && !(name = ref_tag_name(&ref)))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = import_finish(store, &image, name, options->host);
+	if (r >= 0)
+		memcpy(ret_digest, image.manifest_digest, DIGEST_STRING_LEN + 1);
+	image_free(&image);
+	free(session.base);
+	free(session.authorization);
+	pthread_mutex_destroy(&session.lock);
+	ref_free(&ref);
+	return r;
+}

@@ -1,0 +1,97 @@
+#!/bin/sh
+# The store: imports from an OCI layout, an OCI archive and docker-save archives (legacy and
+# with an OCI layout inside) give the same image; tags, host tags, untag, rm, gc; verify finds
+# corruption; skopeo and umoci read the store; a bad digest never becomes a path.
+. tests/imagec/lib.sh
+
+busybox_image "$WORK/layout" latest
+id=$("$IMAGEC" import --tag busybox:1 "oci:$WORK/layout:latest")
+assert_eq "ID is the manifest digest" \
+	"$(sed 's/.*"digest":"sha256:\([0-9a-f]*\)".*/\1/' "$WORK/layout/index.json")" "$id"
+
+# Same image through an OCI archive: same manifest, so the same ID; no new blobs.
+skopeo copy -q "oci:$WORK/layout:latest" "oci-archive:$WORK/image.tar:v1"
+blobs=$(blob_count "$STORE")
+assert_eq "oci-archive ID" "$id" "$("$IMAGEC" import --tag archive:v1 "oci-archive:$WORK/image.tar:v1")"
+assert_eq "blobs after the second import" "$blobs" "$(blob_count "$STORE")"
+
+# A legacy docker-save archive: a new manifest (uncompressed layers), the same config and
+# diffIDs; its RepoTags name it when no --tag is given.
+skopeo copy -q "oci:$WORK/layout:latest" "docker-archive:$WORK/docker.tar:example.com/team/app:7"
+docker_id=$("$IMAGEC" import "docker-archive:$WORK/docker.tar")
+"$IMAGEC" inspect example.com/team/app:7 >"$WORK/docker.json"
+"$IMAGEC" inspect busybox:1 >"$WORK/oci.json"
+assert_eq "docker-archive config" "$(grep configDigest "$WORK/oci.json")" \
+	"$(grep configDigest "$WORK/docker.json")"
+assert_eq "docker-archive chainID" "$(grep chainID "$WORK/oci.json")" \
+	"$(grep chainID "$WORK/docker.json")"
+grep -q '"mediaType": "application/vnd.oci.image.layer.v1.tar"' "$WORK/docker.json" ||
+	fail "docker-archive layer is not an uncompressed tar"
+
+# Docker 25+ writes an OCI layout beside manifest.json: the original manifest is kept.
+mkdir -p "$WORK/d25"
+skopeo copy -q "oci:$WORK/layout:latest" "oci:$WORK/d25:latest"
+config=$(grep -o '"configDigest": "sha256:[0-9a-f]*"' "$WORK/oci.json" | cut -d'"' -f4)
+layer=$(grep -o '"digest": "sha256:[0-9a-f]*"' "$WORK/oci.json" | head -n1 | cut -d'"' -f4)
+printf '[{"Config":"blobs/sha256/%s","RepoTags":["d25:new"],"Layers":["blobs/sha256/%s"]}]' \
+	"${config#sha256:}" "${layer#sha256:}" >"$WORK/d25/manifest.json"
+tar -C "$WORK/d25" -cf "$WORK/d25.tar" .
+assert_eq "Docker 25 archive ID" "$id" "$("$IMAGEC" import "docker-archive:$WORK/d25.tar")"
+
+# inspect: the exact metadata of the image.
+"$IMAGEC" inspect busybox:1 >"$WORK/oci.json"
+grep -q '"cmd": \[' "$WORK/oci.json" || fail "no cmd"
+tr -d ' \n' <"$WORK/oci.json" >"$WORK/oci.flat"
+for expected in '"cmd":["sh","-c","echohello"]' '"env":["GREETING=hello"]' \
+	'"workingDir":"/etc"' '"user":"1000:1000"' '"labels":{"purpose":"test"}' \
+	'"architecture":"amd64"' '"os":"linux"' '"entrypoint":null'; do
+	grep -qF "$expected" "$WORK/oci.flat" || fail "inspect lacks $expected: $(cat "$WORK/oci.json")"
+done
+grep -qF '"tags":["docker.io/library/busybox:1","docker.io/library/archive:v1","docker.io/library/d25:new"]' "$WORK/oci.flat" ||
+	fail "inspect tags: $(cat "$WORK/oci.json")"
+
+# References: a tag, name@digest, an ID prefix; a short or ambiguous prefix is refused.
+assert_eq "by digest" "$id" "$("$IMAGEC" inspect "busybox@sha256:$id" | sed -n 's/^  "id": "\(.*\)",/\1/p')"
+short=$(echo "$id" | cut -c1-6)
+assert_eq "by prefix" "$id" "$("$IMAGEC" inspect "$short" | sed -n 's/^  "id": "\(.*\)",/\1/p')"
+assert_fails_with "no image 'abc' in the store" "$IMAGEC" inspect abc
+assert_fails_with "'busybox@sha256:12': 'sha256:12' is not a sha256 digest" \
+	"$IMAGEC" inspect busybox@sha256:12
+
+# Host tags are seen by their host only.
+"$IMAGEC" --host alpha tag busybox:1 mine:1
+"$IMAGEC" --host alpha inspect mine:1 >/dev/null
+assert_fails_with "no image 'mine:1'" "$IMAGEC" inspect mine:1
+assert_fails_with "no image 'mine:1'" "$IMAGEC" --host beta inspect mine:1
+[ -f "$STORE/hosts/alpha/tags.json" ] || fail "no hosts/alpha/tags.json"
+"$IMAGEC" --host alpha inspect busybox:1 | grep -q '"docker.io/library/mine:1"' ||
+	fail "inspect for host alpha lacks its tag"
+if "$IMAGEC" inspect busybox:1 | grep -q 'mine:1'; then
+	fail "a host tag shows without --host"
+fi
+"$IMAGEC" list --json | tr -d ' \n' | grep -qF '"hostTags":{"alpha":["docker.io/library/mine:1"]}' ||
+	fail "list --json lacks the host tags"
+assert_fails_with "host name '../x'" "$IMAGEC" --host ../x list
+
+# skopeo and umoci read the store as an OCI layout.
+skopeo inspect "oci:$STORE:docker.io/library/busybox:1" | grep -q "\"Digest\": \"sha256:$id\"" ||
+	fail "skopeo cannot read the store"
+umoci ls --layout "$STORE" | grep -qx 'docker.io/library/busybox:1' || fail "umoci ls"
+
+# untag keeps the image; rm drops it and gc frees its blobs (docker_id shares only layers'
+# diffIDs, not blobs).
+"$IMAGEC" untag archive:v1
+assert_fails_with "no image 'archive:v1'" "$IMAGEC" inspect archive:v1
+"$IMAGEC" rm example.com/team/app:7 >/dev/null
+assert_fails_with "no image '$docker_id'" "$IMAGEC" inspect "$docker_id"
+"$IMAGEC" gc >"$WORK/gc"
+assert_eq "gc" "removed 2 blobs, 0 disks, 0 temporary files" "$(cat "$WORK/gc")"
+"$IMAGEC" verify >"$WORK/verify"
+assert_eq "verify" "verified 3 blobs and 1 images" "$(cat "$WORK/verify")"
+
+# Corruption: a flipped byte in a layer is found by verify.
+blob="$STORE/blobs/sha256/${layer#sha256:}"
+chmod u+w "$blob"
+printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
+assert_fails_with "blob '$layer' hashes to" "$IMAGEC" verify
+echo ok
