@@ -100,7 +100,7 @@ $(B)/guest/%.o: %.c $(SYSROOT)/lib/libarchive.a
 	$(MUSL_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(B)/tether: $(TETHER_OBJS)
-	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -lblkid -ljansson -o $@
+	$(MUSL_CC) $(GUEST_LDFLAGS) $^ -lblkid -ljansson -larchive -lz -o $@
 
 $(B)/initramfs.cpio.gz: $(B)/tether $(KERNEL_LOCK) initramfs/mkinitramfs $(B)/stamps/epoch \
 		$(B)/stamps/extra-modules
@@ -139,7 +139,7 @@ TEST_DEPS_volume := tether/inroot.c tether/blockdev.c tether/config.c tether/tra
 TEST_DEPS_supervise := tether/exitstatus.c
 TEST_DEPS_config := tether/transport.c
 TEST_DEPS_cmdline := tether/transport.c
-TEST_LIBS := -lcmocka -ljansson -lblkid
+TEST_LIBS := -lcmocka -ljansson -lblkid -larchive
 test_deps = $(addprefix $(B)/$(1)/,$(patsubst %.c,%.o,$(TEST_DEPS_$(2))))
 
 # The module under test: tether/NAME.c, or common/NAME.c for code the host tools share.

@@ -19,7 +19,7 @@ static const char *const type_names[] = {
 	[PROTOCOL_EXIT] = "exit",	[PROTOCOL_ERROR] = "error",
 	[PROTOCOL_TIMINGS] = "timings", [PROTOCOL_SHUTDOWN] = "shutdown",
 	[PROTOCOL_SIGNAL] = "signal",	[PROTOCOL_STOP] = "stop",
-	[PROTOCOL_ACK] = "ack",
+	[PROTOCOL_ACK] = "ack",		[PROTOCOL_COMMIT] = "commit",
 };
 
 void protocol_seed_json(void)

@@ -39,6 +39,8 @@ int boot_phase(struct boot *boot, const char *name, boot_phase_fn phase)
 		boot->start_ns = start;
 	boot->phase = name;
 	r = phase(boot);
+	if (r == BOOT_PHASE_SKIPPED)
+		return 0;
 
 	if (boot->n_timings < BOOT_PHASES_MAX) {
 		boot->timings[boot->n_timings++] = (struct boot_timing){

@@ -49,7 +49,10 @@ struct boot {
 
 typedef int (*boot_phase_fn)(struct boot *boot);
 
-/* Run one phase, timed with CLOCK_BOOTTIME. Returns its result. */
+/* What a phase returns when the config asks nothing of it: it is then not timed. */
+#define BOOT_PHASE_SKIPPED 1
+
+/* Run one phase, timed with CLOCK_BOOTTIME. Returns its result (0 for a skipped phase). */
 int boot_phase(struct boot *boot, const char *name, boot_phase_fn phase);
 
 /* Phase 1: /dev, console stdio, the kmsg logger, the banner, then the other early mounts. */

@@ -41,7 +41,7 @@ int channel_init(struct channel *ch, const char *kernel_release)
 static bool is_kept(enum protocol_type type)
 {
 	return type == PROTOCOL_HELLO || type == PROTOCOL_EXIT || type == PROTOCOL_ERROR ||
-	       type == PROTOCOL_SHUTDOWN;
+	       type == PROTOCOL_SHUTDOWN || type == PROTOCOL_COMMIT;
 }
 
 /* Encode and queue; returns the line's seq, or 0 when it was not queued. */

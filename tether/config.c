@@ -765,6 +765,26 @@ static int parse_channel(struct parser *p, json_t *value, void *target)
 	return 0;
 }
 
+static int parse_commit_disk(struct parser *p, json_t *value, void *target)
+{
+	struct config *config = target;
+	int r = want_disk(p, value, &config->commit);
+
+	if (r == 0)
+		config->has_commit = true;
+	return r;
+}
+
+/* Whether root is layers is checked once the whole config is read: keys come in any order. */
+static int parse_commit(struct parser *p, json_t *value, void *target)
+{
+	static const struct field fields[] = {
+		CUSTOM("disk", true, parse_commit_disk),
+	};
+
+	return parse_object(p, value, fields, ARRAY_SIZE(fields), target);
+}
+
 static const struct field config_fields[] = {
 	CUSTOM("version", true, parse_version),
 	CUSTOM("root", true, parse_root),
@@ -776,6 +796,7 @@ static const struct field config_fields[] = {
 	CUSTOM("disk_timeout_seconds", false, parse_disk_timeout),
 	FIELD("debug_exit", false, FIELD_BOOL, struct config, debug_exit),
 	CUSTOM("channel", false, parse_channel),
+	CUSTOM("commit", false, parse_commit),
 };
 
 int config_parse(const char *text, size_t size, struct config *ret, char *err, size_t err_size)
@@ -804,6 +825,12 @@ int config_parse(const char *text, size_t size, struct config *ret, char *err, s
 	config.json = json;
 
 	r = parse_object(&p, json, config_fields, ARRAY_SIZE(config_fields), &config);
+	if (r == 0 && config.has_commit && config.root.mode != CONFIG_ROOT_LAYERS) {
+		snprintf(err, err_size,
+			 "$.commit: a commit needs root mode 'layers': a disk root "
+			 "has no upper directory to commit");
+		r = -EINVAL;
+	}
 	if (r < 0) {
 		if (r == -ENOMEM)
 			snprintf(err, err_size, "out of memory");

@@ -107,6 +107,8 @@ struct config {
 	unsigned int stop_grace_ms;
 	unsigned int disk_timeout_ms; /* 0: the kernel command line's tether.timeout */
 	bool debug_exit;	      /* write the exit status to QEMU's isa-debug-exit port */
+	bool has_commit;	      /* "commit" was given ... */
+	struct config_disk commit;    /* ... naming the raw disk the layer tar goes to */
 	bool has_channel;	      /* "channel" was given ... */
 	struct transport channel;     /* ... and says this */
 	void *json;		      /* owns every string above */

@@ -3,16 +3,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
 #include "../common/fileio.h"
 #include "../common/protocol.h"
 #include "../common/signals.h"
+#include "commit.h"
 #include "digest.h"
 #include "inroot.h"
 #include "log.h"
@@ -172,12 +175,14 @@ static size_t named_disks(const struct config *config, const struct config_disk 
 	}
 	for (size_t i = 0; i < config->n_volumes; i++)
 		disks[n++] = &config->volumes[i].disk;
+	if (config->has_commit)
+		disks[n++] = &config->commit;
 	return n;
 }
 
 int container_disks(struct boot *boot)
 {
-	const struct config_disk *disks[CONFIG_LAYERS_MAX + 1 + CONFIG_VOLUMES_MAX];
+	const struct config_disk *disks[CONFIG_LAYERS_MAX + 1 + CONFIG_VOLUMES_MAX + 1];
 	const struct config_disk *missing = NULL;
 	size_t n = named_disks(&boot->config, disks);
 	unsigned int timeout = disk_timeout_ms(boot);
@@ -482,4 +487,122 @@ out:
 		relay_close(&io.output[i]);
 	workload_free(&workload);
 	return r;
+}
+
+/* The layer tar goes to the commit disk and through sha256 on its way. */
+struct commit_output {
+	int fd;
+	struct digest digest;
+};
+
+static int commit_output_write(void *context, const void *buf, size_t size)
+{
+	struct commit_output *out = context;
+	int r = fileio_write_all(out->fd, buf, size);
+
+	return r < 0 ? r : digest_update(&out->digest, buf, size);
+}
+
+static json_t *commit_body(const struct commit_result *result, const char *diff_id,
+			   const struct blockdev *device)
+{
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s}", "size_bytes", (json_int_t)result->size,
+			 "diff_id", diff_id, "entries", (json_int_t)result->entries, "whiteouts",
+			 (json_int_t)result->whiteouts, "skipped_sockets",
+			 (json_int_t)result->skipped_sockets, "disk", device->node);
+}
+
+/* What tether itself made inside the root: mount points and the /etc files it binds. */
+static bool commit_placeholder(void *context, const char *path)
+{
+	static const char *const made[] = { "dev",	    "proc",	 "sys",
+					    "etc/hostname", "etc/hosts", "etc/resolv.conf" };
+	const struct boot *boot = context;
+
+	for (size_t i = 0; i < ARRAY_SIZE(made); i++) {
+		if (strcmp(path, made[i]) == 0)
+			return true;
+	}
+	/*
+	 * Volume targets, where they landed inside the root ("/srv/data" is "srv/data" here),
+	 * and the directories above them, which tether made when they were missing.
+	 */
+	for (size_t i = 0; i < boot->config.n_volumes; i++) {
+		const char *target = boot->volumes.resolved[i] + 1;
+		size_t length = strlen(path);
+
+		if (strncmp(target, path, length) == 0 &&
+		    (target[length] == '\0' || target[length] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* path in the image's layers, topmost first; a whiteout there means it is not. */
+static int commit_lower_stat(void *context, const char *path, struct stat *ret)
+{
+	const struct boot *boot = context;
+
+	for (size_t i = boot->config.root.n_layers; i-- > 0;) {
+		char where[PATH_MAX];
+
+		snprintf(where, sizeof(where), ROOTFS_LAYERS_DIR "/%zu/%s", i, path);
+		if (lstat(where, ret) < 0)
+			continue;
+		if (S_ISCHR(ret->st_mode) && ret->st_rdev == makedev(0, 0))
+			return -ENOENT;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int container_commit(struct boot *boot)
+{
+	struct commit_filter filter = { commit_placeholder, commit_lower_stat, boot };
+	struct commit_output out = { .fd = -1 };
+	const struct blockdev *device;
+	struct commit_result result;
+	char err[512], diff_id[DIGEST_STRING_SIZE];
+	struct commit_sink sink = { commit_output_write, &out };
+	int r;
+
+	if (!boot->config.has_commit)
+		return BOOT_PHASE_SKIPPED;
+	/* Nothing may write to the upper directory while it is read. */
+	if (shutdown_kill_all(boot->config.stop_grace_ms))
+		log_warning("processes ignored SIGTERM and were killed");
+	blockdev_find(&boot->disks, &boot->config.commit, &device);
+
+	r = digest_begin(&out.digest);
+	if (r < 0)
+		return boot_fail(boot, "sha256", r, "commit: sha256: %s", strerror(-r));
+	out.fd = open(device->node, O_WRONLY | O_CLOEXEC);
+	if (out.fd < 0) {
+		r = negative_errno();
+		digest_abandon(&out.digest);
+		return boot_fail(boot, device->node, r, "commit: open disk '%s': %s", device->node,
+				 strerror(-r));
+	}
+	r = commit_write_layer(ROOTFS_SCRATCH_DIR "/upper", &sink, &filter, &result, err,
+			       sizeof(err));
+	if (r == 0 && fsync(out.fd) < 0)
+		r = negative_errno();
+	close(out.fd);
+	if (r < 0) {
+		digest_abandon(&out.digest);
+		return boot_fail(boot, device->node, r, "commit to '%s': %s", device->node,
+				 err[0] ? err : strerror(-r));
+	}
+	r = digest_end(&out.digest, diff_id);
+	if (r < 0)
+		return boot_fail(boot, "sha256", r, "commit: sha256: %s", strerror(-r));
+
+	log_info("commit: %llu bytes, %llu entries (%llu whiteouts), diffID %s on '%s'",
+		 (unsigned long long)result.size, (unsigned long long)result.entries,
+		 (unsigned long long)result.whiteouts, diff_id, device->node);
+	if (result.skipped_sockets)
+		log_warning("commit: %llu sockets left out (a tar cannot hold them)",
+			    (unsigned long long)result.skipped_sockets);
+	channel_send(&boot->channel, PROTOCOL_COMMIT, commit_body(&result, diff_id, device));
+	return 0;
 }

@@ -23,5 +23,10 @@ int container_volumes(struct boot *boot);
 int container_view(struct boot *boot);
 /* Phase 11: run the workload and supervise it until it ends; sets the exit status. */
 int container_run(struct boot *boot);
+/*
+ * Phase 12, when config.json asks: stop what the workload left running, write the overlay's
+ * upper directory as a layer tar onto the commit disk, report its size and diffID.
+ */
+int container_commit(struct boot *boot);
 
 #endif

@@ -53,8 +53,9 @@ int main(int argc, char **argv)
 	    boot_phase(&boot, "disks", container_disks) == 0 &&
 	    boot_phase(&boot, "root", container_root) == 0 &&
 	    boot_phase(&boot, "volumes", container_volumes) == 0 &&
-	    boot_phase(&boot, "view", container_view) == 0)
-		boot_phase(&boot, "workload", container_run);
+	    boot_phase(&boot, "view", container_view) == 0 &&
+	    boot_phase(&boot, "workload", container_run) == 0)
+		boot_phase(&boot, "commit", container_commit);
 
 	boot_shutdown(&boot);
 }

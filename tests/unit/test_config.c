@@ -247,6 +247,11 @@ static void test_config_parse_errors_name_the_json_path(void **state)
 		{ "{\"version\": 1, " ROOT_DISK ", \"channel\": \"tcp:1\"}",
 		  "$.channel: 'tcp:1' is not virtio-serial[:NAME], vsock:[CID:]PORT, "
 		  "serial[:DEVICE] or none" },
+		{ "{\"version\": 1, \"commit\": {\"disk\": {\"serial\": \"c\"}}, " ROOT_DISK "}",
+		  "$.commit: a commit needs root mode 'layers': a disk root has no upper directory "
+		  "to commit" },
+		{ "{\"version\": 1, " ROOT_DISK ", \"commit\": {}}",
+		  "$.commit: missing key 'disk'" },
 		{ "{\"version\": 1, " ROOT_DISK ", \"channel\": 5}",
 		  "$.channel: expected a string, got a number" },
 		{ "{\"version\": 1, " ROOT_DISK
