@@ -54,6 +54,9 @@ struct writer {
 	struct link_seen *links;
 	size_t n_links;
 	size_t links_capacity;
+	char *xattr_names; /* XATTR_LIST_MAX bytes, reused for every file */
+	char *xattr_value; /* XATTR_VALUE_MAX */
+	char *data;	   /* COPY_CHUNK */
 	char *err;
 	size_t err_size;
 };
@@ -120,13 +123,10 @@ static int link_target(struct writer *w, const struct stat *st, const char *path
 static int copy_xattrs(struct writer *w, const char *absolute, const char *path,
 		       struct archive_entry *entry, bool *ret_opaque)
 {
-	_cleanup_free_ char *names = malloc(XATTR_LIST_MAX);
-	_cleanup_free_ char *value = malloc(XATTR_VALUE_MAX);
+	char *names = w->xattr_names, *value = w->xattr_value;
 	ssize_t size;
 
 	*ret_opaque = false;
-	if (!names || !value)
-		return fail(w, -ENOMEM, path, "out of memory");
 	size = llistxattr(absolute, names, XATTR_LIST_MAX);
 	if (size < 0 && (errno == ENOTSUP || errno == ENODATA))
 		return 0;
@@ -187,13 +187,11 @@ static int write_marker(struct writer *w, const char *dir, const char *name, con
 static int copy_data(struct writer *w, const char *absolute, const char *path)
 {
 	_cleanup_close_ int fd = open(absolute, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-	_cleanup_free_ char *buffer = malloc(COPY_CHUNK);
+	char *buffer = w->data;
 	ssize_t n;
 
 	if (fd < 0)
 		return fail(w, negative_errno(), path, strerror(errno));
-	if (!buffer)
-		return fail(w, -ENOMEM, path, "out of memory");
 	while ((n = read(fd, buffer, COPY_CHUNK)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -450,9 +448,14 @@ int commit_write_layer(const char *upper, const struct commit_sink *sink,
 	int r;
 
 	*ret = (struct commit_result){ 0 };
+	w.xattr_names = malloc(XATTR_LIST_MAX);
+	w.xattr_value = malloc(XATTR_VALUE_MAX);
+	w.data = malloc(COPY_CHUNK);
 	w.archive = archive_write_new();
-	if (!w.archive)
-		return fail(&w, -ENOMEM, "", "out of memory");
+	if (!w.archive || !w.xattr_names || !w.xattr_value || !w.data) {
+		r = fail(&w, -ENOMEM, "", "out of memory");
+		goto out;
+	}
 	/*
 	 * ustar where it can, pax headers only where needed (long names, xattrs), and xattrs
 	 * only as SCHILY.xattr records, the form other layer tools read.
@@ -463,18 +466,22 @@ int commit_write_layer(const char *upper, const struct commit_sink *sink,
 	    archive_write_add_filter_none(w.archive) != ARCHIVE_OK ||
 	    archive_write_open2(w.archive, &w, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
 		r = archive_failed(&w, "");
-		archive_write_free(w.archive);
-		return r;
+		goto out;
 	}
 
 	r = walk(&w, upper, "");
 	/* Closing writes the end-of-archive blocks: the layer is whole only after it. */
 	if (archive_write_close(w.archive) != ARCHIVE_OK && r == 0)
 		r = archive_failed(&w, "");
-	archive_write_free(w.archive);
+out:
+	if (w.archive)
+		archive_write_free(w.archive);
 	for (size_t i = 0; i < w.n_links; i++)
 		free(w.links[i].path);
 	free(w.links);
 	free(w.pending);
+	free(w.xattr_names);
+	free(w.xattr_value);
+	free(w.data);
 	return r;
 }
