@@ -43,7 +43,7 @@ TETHER_OBJS := $(TETHER_SRCS:%.c=$(B)/guest/%.o)
 # The host's image tool, linked against the distribution's libraries.
 IMAGEC_SRCS := $(wildcard imagec/*.c) common/fileio.c
 IMAGEC_OBJS := $(IMAGEC_SRCS:%.c=$(B)/host/%.o)
-IMAGEC_LIBS := -lcurl -lcrypto -ljansson -larchive -lpthread
+IMAGEC_LIBS := -lcurl -lcrypto -ljansson -larchive -lz -lpthread
 
 # Unit tests: one cmocka binary per module, built with the host compiler, plain and under
 # ASan/UBSan. test_NAME links tether/NAME.c and the common code.

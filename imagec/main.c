@@ -15,6 +15,7 @@
 #include "../common/cleanup.h"
 #include "../common/fileio.h"
 #include "catalog.h"
+#include "commit.h"
 #include "disk.h"
 #include "error.h"
 #include "gc.h"
@@ -33,6 +34,10 @@ struct options {
 	bool insecure_http;
 	char *creds;
 	char *creds_file;
+	char *from;
+	char *parent;
+	char *author;
+	char *message;
 	struct platform platform;
 	char **args;
 	int arg_count;
@@ -52,6 +57,8 @@ static void usage(FILE *out)
 	      "  rm REF                   remove an image and its tags\n"
 	      "  disk [--flatten] REF      make the image's squashfs disks; print them bottom "
 	      "first\n"
+	      "  commit --from LAYER.tar --parent REF [--author A] [--message M] NAME:TAG\n"
+	      "                           a new image: REF plus a layer tether committed\n"
 	      "  gc                       delete blobs and disks no image uses\n"
 	      "  verify                   re-hash every blob and layer; non-zero on corruption\n"
 	      "REF: NAME:TAG, NAME@sha256:HEX, or a prefix of an image ID (4+ hex digits).\n"
@@ -72,7 +79,11 @@ static int parse_options(int argc, char **argv, struct options *options)
 		OPT_FLATTEN,
 		OPT_CREDS,
 		OPT_CREDS_FILE,
-		OPT_INSECURE_HTTP
+		OPT_INSECURE_HTTP,
+		OPT_FROM,
+		OPT_PARENT,
+		OPT_AUTHOR,
+		OPT_MESSAGE
 	};
 	static const struct option long_options[] = {
 		{ "store", required_argument, NULL, OPT_STORE },
@@ -84,6 +95,10 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{ "creds-file", required_argument, NULL, OPT_CREDS_FILE },
 		{ "insecure-http", no_argument, NULL, OPT_INSECURE_HTTP },
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "parent", required_argument, NULL, OPT_PARENT },
+		{ "author", required_argument, NULL, OPT_AUTHOR },
+		{ "message", required_argument, NULL, OPT_MESSAGE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -119,6 +134,18 @@ static int parse_options(int argc, char **argv, struct options *options)
 			break;
 		case OPT_INSECURE_HTTP:
 			options->insecure_http = true;
+			break;
+		case OPT_FROM:
+			options->from = optarg;
+			break;
+		case OPT_PARENT:
+			options->parent = optarg;
+			break;
+		case OPT_AUTHOR:
+			options->author = optarg;
+			break;
+		case OPT_MESSAGE:
+			options->message = optarg;
 			break;
 		case OPT_PLATFORM:
 			r = ref_parse_platform(optarg, &options->platform);
@@ -356,6 +383,35 @@ static int command_rm(struct store *store, const struct options *options)
 	return 0;
 }
 
+static int command_commit(struct store *store, const struct options *options)
+{
+	static const char usage_line[] =
+		"commit --from LAYER.tar --parent REF [--author A] [--message M] NAME:TAG";
+	struct commit_options commit = {
+		.layer_path = options->from,
+		.parent = options->parent,
+		.author = options->author,
+		.message = options->message,
+		.host = options->host,
+	};
+	char digest[DIGEST_STRING_LEN + 1];
+	int r = want_args(options, 1, usage_line);
+
+	if (r == 0 && (!options->from || !options->parent)) {
+		fprintf(stderr, "imagec: usage: imagec %s\n", usage_line);
+		r = -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	commit.name = options->args[1];
+	r = commit_image(store, &commit, digest);
+	if (r < 0)
+		return error_report(r, "commit '%s' on '%s' as '%s'", options->from,
+				    options->parent, options->args[1]);
+	printf("%s\n", digest_hex(digest));
+	return 0;
+}
+
 static int command_disk(struct store *store, const struct options *options)
 {
 	char digest[DIGEST_STRING_LEN + 1];
@@ -411,11 +467,12 @@ static const struct command {
 	int (*run)(struct store *store, const struct options *options);
 	bool exclusive;
 } commands[] = {
-	{ "pull", command_pull, false }, { "import", command_import, false },
-	{ "list", command_list, false }, { "inspect", command_inspect, false },
-	{ "tag", command_tag, false },	 { "untag", command_untag, false },
-	{ "rm", command_rm, false },	 { "disk", command_disk, false },
-	{ "gc", command_gc, true },	 { "verify", command_verify, false },
+	{ "pull", command_pull, false },     { "import", command_import, false },
+	{ "list", command_list, false },     { "inspect", command_inspect, false },
+	{ "tag", command_tag, false },	     { "untag", command_untag, false },
+	{ "rm", command_rm, false },	     { "disk", command_disk, false },
+	{ "gc", command_gc, true },	     { "verify", command_verify, false },
+	{ "commit", command_commit, false },
 };
 
 int main(int argc, char **argv)
