@@ -56,7 +56,7 @@ FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
 
 KERNEL_LOCK := $(B)/kernel/kernel.lock
 SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
-	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkconfig-disk \
+	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkimage-debian scripts/mkconfig-disk \
 	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
 	$(wildcard tests/imagec/*.sh) \
 	.ci/run
