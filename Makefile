@@ -58,12 +58,14 @@ KERNEL_LOCK := $(B)/kernel/kernel.lock
 SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
 	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkimage-debian scripts/mkconfig-disk \
 	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
+	bench/run \
 	$(wildcard tests/imagec/*.sh) \
 	.ci/run
 C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] common/*.[ch] tests/unit/*.[ch] \
 	tests/fuzz/*.[ch] tests/imagec/*.c tests/tools/*.[ch])
 
-.PHONY: all tether imagec initramfs iso kernel sysroot bootstrap run check unit lint format clean
+.PHONY: all tether imagec initramfs iso kernel sysroot bootstrap run check unit lint format clean \
+	bench
 
 all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso $(B)/imagec
 
@@ -197,6 +199,12 @@ check:
 	scripts/bootstrap
 	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS) $(TEST_HELPERS)
 	tests/run $(B)
+
+# Speed and memory against references measured in the same run: bench/results.md.
+bench:
+	scripts/bootstrap
+	$(MAKE) all $(TEST_HELPERS)
+	bench/run $(B)
 
 lint:
 	clang-format --dry-run -Werror $(C_FILES)
