@@ -282,14 +282,21 @@ static void try_connect(struct channel *ch)
 	}
 }
 
-static void add_request(struct channel *ch, const struct channel_request *request)
+static void add_request(struct channel *ch, const struct protocol_message *m)
 {
-	if (ch->n_requests == CHANNEL_REQUESTS_MAX) {
-		log_warning("channel: more than %d requests waiting, one dropped",
-			    CHANNEL_REQUESTS_MAX);
+	if (m->type == PROTOCOL_SIGNAL) {
+		ch->pending_signals |= 1ull << (m->signal.signal - 1);
 		return;
 	}
-	ch->requests[ch->n_requests++] = *request;
+	if (!ch->stop_pending) {
+		ch->stop_pending = true;
+		ch->stop_has_grace = m->stop.has_grace;
+		ch->stop_grace_ms = m->stop.grace_ms;
+	} else if (m->stop.has_grace &&
+		   (!ch->stop_has_grace || m->stop.grace_ms < ch->stop_grace_ms)) {
+		ch->stop_has_grace = true;
+		ch->stop_grace_ms = m->stop.grace_ms;
+	}
 }
 
 /* Said for the first few only: a broken host must not flood the console. */
@@ -303,13 +310,8 @@ static void act_on(struct channel *ch, const struct protocol_message *m)
 {
 	switch (m->type) {
 	case PROTOCOL_SIGNAL:
-		add_request(ch, &(struct channel_request){ .kind = CHANNEL_REQUEST_SIGNAL,
-							   .signal = m->signal.signal });
-		break;
 	case PROTOCOL_STOP:
-		add_request(ch, &(struct channel_request){ .kind = CHANNEL_REQUEST_STOP,
-							   .has_grace = m->stop.has_grace,
-							   .grace_ms = m->stop.grace_ms });
+		add_request(ch, m);
 		break;
 	case PROTOCOL_ACK:
 		if (ch->exit_line && m->ack.seq == ch->exit_seq && !ch->exit_acked) {
@@ -535,11 +537,18 @@ void channel_handle(struct channel *ch, short revents)
 
 bool channel_take_request(struct channel *ch, struct channel_request *ret)
 {
-	if (ch->n_requests == 0)
+	if (ch->stop_pending) {
+		*ret = (struct channel_request){ .kind = CHANNEL_REQUEST_STOP,
+						 .has_grace = ch->stop_has_grace,
+						 .grace_ms = ch->stop_grace_ms };
+		ch->stop_pending = false;
+		return true;
+	}
+	if (ch->pending_signals == 0)
 		return false;
-	*ret = ch->requests[0];
-	memmove(ch->requests, ch->requests + 1, (ch->n_requests - 1) * sizeof(*ch->requests));
-	ch->n_requests--;
+	*ret = (struct channel_request){ .kind = CHANNEL_REQUEST_SIGNAL,
+					 .signal = __builtin_ctzll(ch->pending_signals) + 1 };
+	ch->pending_signals &= ch->pending_signals - 1;
 	return true;
 }
 

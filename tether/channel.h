@@ -18,8 +18,6 @@
 #include "eventqueue.h"
 #include "transport.h"
 
-#define CHANNEL_REQUESTS_MAX 16
-
 enum channel_request_kind {
 	CHANNEL_REQUEST_SIGNAL,
 	CHANNEL_REQUEST_STOP,
@@ -52,8 +50,15 @@ struct channel {
 	uint64_t next_seq;
 	struct eventqueue queue;
 	struct protocol_reader reader;
-	struct channel_request requests[CHANNEL_REQUESTS_MAX];
-	size_t n_requests;
+	/*
+	 * Requests waiting for the supervisor, coalesced as the kernel coalesces signals: a
+	 * signal asked for twice before it was sent goes once, and so does a stop (with the
+	 * shortest grace asked for). Nothing a host sends can make this grow.
+	 */
+	uint64_t pending_signals; /* bit n-1 for signal n */
+	bool stop_pending;
+	bool stop_has_grace;
+	unsigned int stop_grace_ms;
 	unsigned int bad_messages;
 	/* The hello, repeated first on every new connection, under its own seq. */
 	char *hello_line;
@@ -90,7 +95,7 @@ int channel_pollfd(struct channel *ch, struct pollfd *ret, int *timeout_ms);
 /* After poll: revents of that descriptor, or 0 when it was not watched or the time ran out. */
 void channel_handle(struct channel *ch, short revents);
 
-/* The next request the host sent, oldest first. Returns whether there was one. */
+/* The next request the host sent: a stop first, then signals by number. */
 bool channel_take_request(struct channel *ch, struct channel_request *ret);
 
 /*

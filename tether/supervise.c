@@ -127,6 +127,9 @@ int supervise_run(int signal_fd, pid_t pid, const struct supervise_options *opti
 
 		if (reap(pid, &status))
 			break;
+		/* Requests that came before the workload started, or with the last wakeup. */
+		if (hooks)
+			take_requests(hooks, pid, options, &stop);
 
 		if (stop.kill_at >= 0) {
 			int64_t left = stop.kill_at - monotonic_ms();
@@ -146,10 +149,8 @@ int supervise_run(int signal_fd, pid_t pid, const struct supervise_options *opti
 			return negative_errno();
 
 		read_signals(signal_fd, pid, options, &stop);
-		if (hooks) {
+		if (hooks)
 			hooks->handle(hooks->context, fds + 1, n);
-			take_requests(hooks, pid, options, &stop);
-		}
 	}
 
 	*ret_exit = exitstatus_from_wait(status);

@@ -69,3 +69,26 @@ run_us=$(jq -s '(map(select(.type == "exit"))[0].ts_us) - (map(select(.type == "
 if [ "$run_us" -lt 1500000 ] || [ "$run_us" -ge 20000000 ]; then
 	fail "the stopped workload ran $run_us us: not the host's grace"
 fi
+
+# 2000 requests for USR1 then one for TERM, in one burst once the workload has set its
+# traps: signals asked for again before they went are sent once, nothing is dropped, and
+# TERM arrives.
+for _ in $(seq 2000); do
+	echo '{"type":"signal","seq":1,"ts_us":0,"signal":"USR1"}'
+done >"$WORK/burst.ndjson"
+echo '{"type":"signal","seq":2,"ts_us":0,"signal":"TERM"}' >>"$WORK/burst.ndjson"
+host_busybox "--send-on-started $WORK/burst.ndjson --action-delay 1000" \
+	'["sh", "-c", "trap \"\" USR1; trap \"echo got-term; exit 3\" TERM; while :; do sleep 0.1; done"]'
+assert_clean_exit 3
+assert_console '^got-term$'
+refute_console 'dropped'
+
+# A stop that comes before the workload starts is applied as it starts.
+echo '{"type":"stop","seq":1,"ts_us":0,"grace_ms":500}' >"$WORK/early-stop.ndjson"
+host_busybox "--send $WORK/early-stop.ndjson" '["sleep", "100"]'
+assert_clean_exit 143
+assert_event exit '[.status, .stop_requested]' '[143,true]'
+run_us=$(jq -s '(map(select(.type == "exit"))[0].ts_us) - (map(select(.type == "started"))[0].ts_us)' "$events")
+if [ "$run_us" -ge 10000000 ]; then
+	fail "the workload ran $run_us us after an early stop with a 500 ms grace"
+fi

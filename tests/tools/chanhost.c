@@ -41,6 +41,7 @@ struct options {
 	bool no_ack;
 	bool reconnect;	  /* drop the control connection after the first hello, then return */
 	const char *send; /* lines sent as soon as the control socket is connected */
+	const char *send_on_started; /* ... or once the workload has started (after the delay) */
 	unsigned int timeout_s;
 };
 
@@ -107,11 +108,17 @@ static void send_message(struct host *host, enum protocol_type type, json_t *bod
 	json_decref(body);
 }
 
+static void send_file_lines(struct host *host, const char *path);
+
 static void act(struct host *host)
 {
 	const char *action = host->options.on_started;
 
 	host->acted = true;
+	if (host->options.send_on_started)
+		send_file_lines(host, host->options.send_on_started);
+	if (!action)
+		return;
 	if (strncmp(action, "signal:", 7) == 0) {
 		send_message(host, PROTOCOL_SIGNAL, json_pack("{s:s}", "signal", action + 7));
 	} else if (strcmp(action, "stop") == 0) {
@@ -121,14 +128,14 @@ static void act(struct host *host)
 	}
 }
 
-static void send_file_lines(struct host *host)
+static void send_file_lines(struct host *host, const char *path)
 {
-	_cleanup_fclose_ FILE *f = fopen(host->options.send, "re");
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	char buffer[4096];
 	size_t n;
 
 	if (!f) {
-		fprintf(stderr, "chanhost: open '%s': %s\n", host->options.send, strerror(errno));
+		fprintf(stderr, "chanhost: open '%s': %s\n", path, strerror(errno));
 		host->bad = true;
 		return;
 	}
@@ -186,7 +193,8 @@ static void on_line(struct host *host, const char *line, size_t length)
 
 	if (m.type == PROTOCOL_STARTED && host->fd[IN] >= 0)
 		send_stdin(host);
-	if (m.type == PROTOCOL_STARTED && host->options.on_started && !host->acted)
+	if (m.type == PROTOCOL_STARTED &&
+	    (host->options.on_started || host->options.send_on_started) && !host->acted)
 		host->action_at = clock_ms() + host->options.action_delay_ms;
 	if (m.type == PROTOCOL_EXIT) {
 		json_t *out = json_object_get(m.json, "stdout_bytes");
@@ -262,7 +270,7 @@ static int run(struct host *host)
 	if (host->fd[CONTROL] < 0)
 		return 2;
 	if (host->options.send)
-		send_file_lines(host);
+		send_file_lines(host, host->options.send);
 
 	while (clock_ms() < deadline) {
 		struct pollfd fds[STREAMS];
@@ -313,7 +321,7 @@ static int usage(void)
 		"usage: chanhost --control SOCKET --events FILE [--stdout SOCKET FILE]\n"
 		"  [--stderr SOCKET FILE] [--stdin SOCKET FILE] [--connect-delay MS]\n"
 		"  [--on-started signal:NAME|stop[:GRACE_MS]] [--action-delay MS] [--no-ack]\n"
-		"  [--reconnect] [--send FILE] [--timeout SECONDS]\n");
+		"  [--reconnect] [--send FILE] [--send-on-started FILE] [--timeout SECONDS]\n");
 	return 2;
 }
 
@@ -331,6 +339,7 @@ int main(int argc, char **argv)
 		{ "no-ack", no_argument, NULL, 'n' },
 		{ "reconnect", no_argument, NULL, 'R' },
 		{ "send", required_argument, NULL, 's' },
+		{ "send-on-started", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ 0 },
 	};
@@ -377,6 +386,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			host.options.send = optarg;
+			break;
+		case 'S':
+			host.options.send_on_started = optarg;
 			break;
 		case 't':
 			host.options.timeout_s = (unsigned int)atoi(optarg);
