@@ -9,9 +9,12 @@
 
 #include "../common/cleanup.h"
 #include "../common/clock.h"
+#include "log.h"
 #include "vport.h"
 
 #define HOST_CHECK_MS 50
+/* How long a workload may wait on a port nobody has opened before it is said. */
+#define WAITING_NOTICE_MS 5000
 
 int relay_open(struct relay *relay, const char *port, int *ret_child_fd)
 {
@@ -46,6 +49,8 @@ int relay_open(struct relay *relay, const char *port, int *ret_child_fd)
 	relay->pipe_fd = pipe_fds[0];
 	relay->port_fd = take_fd(port_fd);
 	relay->host_connected = vport_host_connected(relay->port_fd);
+	relay->host_was_connected = relay->host_connected;
+	relay->opened_at_ms = clock_ms();
 	*ret_child_fd = pipe_fds[1];
 	return 1;
 }
@@ -82,6 +87,33 @@ static bool fill(struct relay *relay)
 	return true;
 }
 
+/*
+ * The port has no host. One that left is a reader gone: stop copying, close the pipe (the
+ * workload's next write fails with EPIPE) and drop what is buffered. One that never came is
+ * waited for, and said once. Returns whether anything changed.
+ */
+static bool host_missing(struct relay *relay)
+{
+	relay->retry_at_ms = clock_ms() + HOST_CHECK_MS;
+	if (relay->host_was_connected) {
+		log_info("port '%s': the host closed it, the workload's further output there "
+			 "gets EPIPE",
+			 relay->port);
+		relay->error = -EPIPE;
+		relay->head = relay->tail;
+		if (relay->pipe_fd >= 0)
+			close(relay->pipe_fd);
+		relay->pipe_fd = -1;
+		return true;
+	}
+	if (!relay->said_waiting && clock_ms() - relay->opened_at_ms >= WAITING_NOTICE_MS) {
+		log_notice("port '%s': no host has opened it, the workload waits to write there",
+			   relay->port);
+		relay->said_waiting = true;
+	}
+	return false;
+}
+
 /* Write buffered bytes to the port; returns whether anything changed. */
 static bool drain_buffer(struct relay *relay)
 {
@@ -98,10 +130,9 @@ static bool drain_buffer(struct relay *relay)
 		if (clock_ms() < relay->retry_at_ms)
 			return false;
 		relay->host_connected = vport_host_connected(relay->port_fd);
-		if (!relay->host_connected) {
-			relay->retry_at_ms = clock_ms() + HOST_CHECK_MS;
-			return false;
-		}
+		if (!relay->host_connected)
+			return host_missing(relay);
+		relay->host_was_connected = true;
 	}
 	do {
 		n = write(relay->port_fd, relay->buffer + relay->head, relay->tail - relay->head);
@@ -110,7 +141,7 @@ static bool drain_buffer(struct relay *relay)
 		/* No room in the port's queue, or its host has just gone. */
 		relay->host_connected = vport_host_connected(relay->port_fd);
 		relay->retry_at_ms = clock_ms() + HOST_CHECK_MS;
-		return false;
+		return relay->host_connected ? false : host_missing(relay);
 	}
 	if (n <= 0) {
 		relay->error = n < 0 ? negative_errno() : -EIO;

@@ -4,7 +4,9 @@
  * writes into a pipe, PID 1 copies the bytes to the port, byte-exact, and counts them. The
  * copy goes at the host's pace: when the host does not read, the pipe fills and the
  * workload waits, as it would on a terminal. A port with no host on it is checked again on a
- * timer (such a port reports POLLHUP, which poll() cannot wait on).
+ * timer (such a port reports POLLHUP, which poll() cannot wait on). A host that was there and
+ * went away is a reader that closed its end: the pipe is closed, and the workload's next
+ * write gets EPIPE (SIGPIPE), as with "| head".
  */
 #ifndef TETHER_RELAY_H
 #define TETHER_RELAY_H
@@ -21,12 +23,15 @@ struct relay {
 	int pipe_fd;	  /* read end; -1 once the workload's side is closed and read out */
 	int port_fd;
 	bool host_connected;
+	bool host_was_connected;
+	bool said_waiting; /* "no host yet" was logged */
+	int64_t opened_at_ms;
 	int64_t retry_at_ms;
 	char *buffer;
 	size_t head;	/* next byte to write */
 	size_t tail;	/* end of the bytes read */
 	uint64_t bytes; /* written to the port */
-	int error;	/* the port failed: the rest is read and dropped */
+	int error;	/* the port failed or its host left: nothing more is copied */
 };
 
 /*

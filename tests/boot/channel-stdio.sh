@@ -26,3 +26,14 @@ printf 'err-line\nHELLO STDIN\nSECOND LINE\n' | cmp - "$WORK/stderr.bin" ||
 assert_event exit '[.status, .stdout_bytes, .stderr_bytes]' '[7,1048576,33]'
 refute_console '^err-line$'
 refute_console '^SECOND LINE$'
+
+# A host that reads 64 KiB of stdout and closes the port is a reader gone, as "| head" is:
+# the workload's next write gets EPIPE (here SIGPIPE, 141), and the VM ends.
+attach_busybox '["sh", "-c", "head -c 1048576 /dev/zero; echo status=$? >&2"]'
+channel_ports control stdout
+start_host --stdout "$WORK/stdout.sock" "$WORK/stdout-head.bin" --stdout-limit 65536
+boot_kernel 'tether.timeout=20'
+wait_host
+assert_clean_exit 0
+assert_console '^status=141$'
+assert_console "tether: port 'org.tether.stdout': the host closed it"

@@ -43,6 +43,7 @@ struct options {
 	const char *send; /* lines sent as soon as the control socket is connected */
 	const char *send_on_started; /* ... or once the workload has started (after the delay) */
 	unsigned int timeout_s;
+	long long stdout_limit; /* close the stdout port after this many bytes; -1: never */
 };
 
 struct host {
@@ -252,6 +253,12 @@ static void copy_output(struct host *host, enum stream s)
 		return;
 	}
 	host->received[s] += (uint64_t)n;
+	if (s == OUT && host->options.stdout_limit >= 0 &&
+	    host->received[s] >= (uint64_t)host->options.stdout_limit) {
+		/* A reader that has had enough, as "| head" is. */
+		close(host->fd[s]);
+		host->fd[s] = -1;
+	}
 }
 
 static int run(struct host *host)
@@ -304,6 +311,7 @@ static int run(struct host *host)
 	/* Every byte the guest says the workload wrote has arrived. */
 	for (int s = OUT; s <= ERR; s++) {
 		if (host->options.socket[s] && host->expected[s] >= 0 &&
+		    !(s == OUT && host->options.stdout_limit >= 0) &&
 		    host->received[s] != (uint64_t)host->expected[s]) {
 			fprintf(stderr, "chanhost: %s: %llu bytes, the exit event says %lld\n",
 				s == OUT ? "stdout" : "stderr",
@@ -321,7 +329,8 @@ static int usage(void)
 		"usage: chanhost --control SOCKET --events FILE [--stdout SOCKET FILE]\n"
 		"  [--stderr SOCKET FILE] [--stdin SOCKET FILE] [--connect-delay MS]\n"
 		"  [--on-started signal:NAME|stop[:GRACE_MS]] [--action-delay MS] [--no-ack]\n"
-		"  [--reconnect] [--send FILE] [--send-on-started FILE] [--timeout SECONDS]\n");
+		"  [--reconnect] [--send FILE] [--send-on-started FILE] [--stdout-limit BYTES]\n"
+		"  [--timeout SECONDS]\n");
 	return 2;
 }
 
@@ -340,12 +349,15 @@ int main(int argc, char **argv)
 		{ "reconnect", no_argument, NULL, 'R' },
 		{ "send", required_argument, NULL, 's' },
 		{ "send-on-started", required_argument, NULL, 'S' },
+		{ "stdout-limit", required_argument, NULL, 'L' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ 0 },
 	};
-	struct host host = { .action_at = -1,
-			     .options.timeout_s = 120,
-			     .expected = { -1, -1, -1, -1 } };
+	struct host host = {
+		.action_at = -1,
+		.options = { .timeout_s = 120, .stdout_limit = -1 },
+		.expected = { -1, -1, -1, -1 },
+	};
 	int option, r;
 
 	for (int s = 0; s < STREAMS; s++)
@@ -389,6 +401,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			host.options.send_on_started = optarg;
+			break;
+		case 'L':
+			host.options.stdout_limit = atoll(optarg);
 			break;
 		case 't':
 			host.options.timeout_s = (unsigned int)atoi(optarg);
