@@ -231,7 +231,7 @@ lint:
 format:
 	clang-format -i $(C_FILES)
 
-# The main job: boot the ISO in QEMU with the built-in busybox image and run a greeting.
+# The main job: the built-in busybox image into the store, run by cvm with a greeting.
 run:
 	scripts/bootstrap
 	$(MAKE) all

@@ -213,8 +213,13 @@ static int open_image(struct run *run)
 	char err[512] = "";
 	int r;
 
-	if (run->options.rootfs)
+	if (run->options.rootfs) {
+		if (access(run->options.rootfs, R_OK | W_OK) < 0) {
+			log_error("root disk '%s': %s", run->options.rootfs, strerror(errno));
+			return -errno;
+		}
 		return 0;
+	}
 	r = image_open(run->imagec, run->store, run->options.image, run->options.flatten,
 		       &run->image, err, sizeof(err));
 	if (r == -ENOENT)
