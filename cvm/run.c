@@ -208,18 +208,45 @@ static int make_temp_dir(struct run *run)
 	return 0;
 }
 
+/* A disk image the user names: a file or a block device that cvm may open as asked. */
+static int check_disk_image(const char *what, const char *path, bool writable)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || access(path, writable ? R_OK | W_OK : R_OK) < 0) {
+		log_error("%s '%s': %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_error("%s '%s': not a disk image (a file or a block device)", what, path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The disk images the command line names, before anything is made. */
+static int check_disk_images(const struct run *run)
+{
+	int r = 0;
+
+	if (run->options.rootfs)
+		r = check_disk_image("root disk", run->options.rootfs, true);
+	for (size_t i = 0; r == 0 && i < run->options.volume_count; i++) {
+		const struct options_volume *volume = &run->options.volumes[i];
+
+		if (volume->path)
+			r = check_disk_image("volume", volume->path, !volume->read_only);
+	}
+	return r;
+}
+
 static int open_image(struct run *run)
 {
 	char err[512] = "";
 	int r;
 
-	if (run->options.rootfs) {
-		if (access(run->options.rootfs, R_OK | W_OK) < 0) {
-			log_error("root disk '%s': %s", run->options.rootfs, strerror(errno));
-			return -errno;
-		}
+	if (run->options.rootfs)
 		return 0;
-	}
 	r = image_open(run->imagec, run->store, run->options.image, run->options.flatten,
 		       &run->image, err, sizeof(err));
 	if (r == -ENOENT)
@@ -239,10 +266,6 @@ static int open_volumes(struct run *run)
 		int r;
 
 		if (volume->path) {
-			if (access(volume->path, volume->read_only ? R_OK : R_OK | W_OK) < 0) {
-				log_error("volume '%s': %s", volume->path, strerror(errno));
-				return -errno;
-			}
 			run->volume_paths[i] = strdup(volume->path);
 			if (!run->volume_paths[i])
 				return -ENOMEM;
@@ -301,8 +324,8 @@ static int make_scratch(struct run *run)
 
 int run_prepare(struct run *run)
 {
-	if (make_temp_dir(run) < 0 || open_image(run) < 0 || open_volumes(run) < 0 ||
-	    write_config_disk(run) < 0 || make_scratch(run) < 0)
+	if (check_disk_images(run) < 0 || make_temp_dir(run) < 0 || open_image(run) < 0 ||
+	    open_volumes(run) < 0 || write_config_disk(run) < 0 || make_scratch(run) < 0)
 		return RUN_FAILED;
 	if (run->options.events) {
 		run->events = fopen(run->options.events, "we");
