@@ -308,11 +308,12 @@ static int write_config_disk(struct run *run)
 
 static int make_scratch(struct run *run)
 {
-	const char *path = temp_path(run, PATH_SCRATCH, "scratch.ext4");
+	const char *path;
 	int r;
 
 	if (run->options.rootfs)
 		return 0;
+	path = temp_path(run, PATH_SCRATCH, "scratch.ext4");
 	if (!path)
 		return -ENOMEM;
 	r = disks_make_ext4(path, DISKS_SCRATCH_SIZE, "scratch");
