@@ -93,7 +93,11 @@ static int send_message(struct hostchan *chan, enum protocol_type type, json_t *
 	json_decref(body);
 	if (r < 0)
 		return r;
-	/* A few hundred bytes into an empty socket buffer: a short write does not happen. */
+	/*
+	 * A few hundred bytes: they fit unless the guest stopped reading the port for long
+	 * enough to fill the socket's buffer, and then the request fails (EAGAIN) instead of
+	 * holding up the relay.
+	 */
 	if (send(chan->fd[HOSTCHAN_CONTROL], line, length, MSG_NOSIGNAL) != (ssize_t)length)
 		return negative_errno();
 	return 0;

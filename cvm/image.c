@@ -61,7 +61,7 @@ int image_open(const char *imagec_path, const char *store, const char *ref, bool
 	const char *inspect_command[] = { "inspect", ref, NULL };
 	const char *disk_command[] = { "disk", ref, NULL, NULL };
 	_cleanup_free_ char *output = NULL;
-	json_error_t json_error;
+	json_error_t json_error = { .text = "not an object" };
 	json_t *diff_ids;
 	int r;
 
@@ -89,8 +89,9 @@ int image_open(const char *imagec_path, const char *store, const char *ref, bool
 	r = run_imagec(imagec_path, store, disk_command, &output);
 	if (r == 0)
 		r = split_lines(output, ret);
-	if (r == 0 && ret->disk_count == 0) {
-		snprintf(err, err_size, "imagec disk '%s' printed no disk", ref);
+	if (r == 0 && ret->disk_count != (disk_command[2] ? 1 : json_array_size(diff_ids))) {
+		snprintf(err, err_size, "imagec disk '%s' printed %zu disks for %zu layers", ref,
+			 ret->disk_count, json_array_size(diff_ids));
 		r = -EINVAL;
 	}
 	if (r < 0)

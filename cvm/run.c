@@ -133,8 +133,10 @@ static int find_tools(struct run *run)
 	ssize_t n = readlink("/proc/self/exe", program, sizeof(program) - 1);
 
 	if (n < 0) {
-		log_error("cannot find where cvm is: %s", strerror(errno));
-		return -errno;
+		int r = negative_errno();
+
+		log_error("cannot find where cvm is: %s", strerror(-r));
+		return r;
 	}
 	program[n] = '\0';
 	run->program_dir = dirname(program);
@@ -214,8 +216,10 @@ static int check_disk_image(const char *what, const char *path, bool writable)
 	struct stat st;
 
 	if (stat(path, &st) < 0 || access(path, writable ? R_OK | W_OK : R_OK) < 0) {
-		log_error("%s '%s': %s", what, path, strerror(errno));
-		return -errno;
+		int r = negative_errno();
+
+		log_error("%s '%s': %s", what, path, strerror(-r));
+		return r;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		log_error("%s '%s': not a disk image (a file or a block device)", what, path);
@@ -323,18 +327,62 @@ static int make_scratch(struct run *run)
 	return r;
 }
 
+static int check_file(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		int r = negative_errno();
+
+		log_error("%s '%s': %s", what, path, strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error("%s '%s': not a file", what, path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_boot_files(struct run *run)
+{
+	if (run->options.iso)
+		return check_file("ISO", run->options.iso);
+	int r;
+
+	if (run->options.kernel) {
+		r = check_file("kernel", run->options.kernel);
+		return r < 0 ? r : check_file("initramfs", run->options.initrd);
+	}
+	/* The built ones, beside cvm. */
+	run->paths[PATH_KERNEL] = beside_program(run, "vmlinuz");
+	run->paths[PATH_INITRD] = beside_program(run, "initramfs.cpio.gz");
+	if (!run->paths[PATH_KERNEL] || !run->paths[PATH_INITRD])
+		return -ENOMEM;
+	r = check_file("kernel", run->paths[PATH_KERNEL]);
+	return r < 0 ? r : check_file("initramfs", run->paths[PATH_INITRD]);
+}
+
+static int open_events(struct run *run)
+{
+	if (!run->options.events)
+		return 0;
+	run->events = fopen(run->options.events, "we");
+	if (!run->events) {
+		int r = negative_errno();
+
+		log_error("events file '%s': %s", run->options.events, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 int run_prepare(struct run *run)
 {
-	if (check_disk_images(run) < 0 || make_temp_dir(run) < 0 || open_image(run) < 0 ||
-	    open_volumes(run) < 0 || write_config_disk(run) < 0 || make_scratch(run) < 0)
+	if (check_boot_files(run) < 0 || check_disk_images(run) < 0 || open_events(run) < 0 ||
+	    make_temp_dir(run) < 0 || open_image(run) < 0 || open_volumes(run) < 0 ||
+	    write_config_disk(run) < 0 || make_scratch(run) < 0)
 		return RUN_FAILED;
-	if (run->options.events) {
-		run->events = fopen(run->options.events, "we");
-		if (!run->events) {
-			log_error("events file '%s': %s", run->options.events, strerror(errno));
-			return RUN_FAILED;
-		}
-	}
 	return RUN_CONTINUE;
 }
 
@@ -404,38 +452,10 @@ static int listen_ports(struct run *run)
 	return r;
 }
 
-static int check_file(const char *what, const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_error("%s '%s': %s", what, path, errno ? strerror(errno) : "not a file");
-		return -ENOENT;
-	}
-	return 0;
-}
-
-static int check_boot_files(struct run *run)
-{
-	if (run->options.iso)
-		return check_file("ISO", run->options.iso);
-	if (run->options.kernel)
-		return check_file("kernel", run->options.kernel) ||
-		       check_file("initramfs", run->options.initrd);
-	/* The built ones, beside cvm. */
-	run->paths[PATH_KERNEL] = beside_program(run, "vmlinuz");
-	run->paths[PATH_INITRD] = beside_program(run, "initramfs.cpio.gz");
-	if (!run->paths[PATH_KERNEL] || !run->paths[PATH_INITRD])
-		return -ENOMEM;
-	return check_file("kernel", run->paths[PATH_KERNEL]) ||
-	       check_file("initramfs", run->paths[PATH_INITRD]);
-}
-
 int run_boot(struct run *run)
 {
 	if (!temp_path(run, PATH_CONSOLE, "console.log") ||
-	    !temp_path(run, PATH_QEMU_LOG, "qemu.log") || check_boot_files(run) != 0 ||
-	    listen_ports(run) < 0)
+	    !temp_path(run, PATH_QEMU_LOG, "qemu.log") || listen_ports(run) < 0)
 		return RUN_FAILED;
 	describe_vm(run);
 	run->qemu_pid = qemu_start(&run->vm, run->paths[PATH_QEMU_LOG]);

@@ -113,6 +113,10 @@ int spawn_run(char *const argv[], char **ret_output)
 	status = wait_child(pid);
 	if (r < 0)
 		return r; /* read_output() left *ret_output unset */
+	if (status < 0 && ret_output) {
+		free(*ret_output);
+		*ret_output = NULL;
+	}
 	return status;
 }
 
