@@ -30,6 +30,7 @@
 /* After QEMU ended: how long the last bytes in its sockets may take to be read. */
 #define DRAIN_WAIT_MS 2000
 #define CONSOLE_TAIL_LINES 15
+#define PROGRESS_REDRAW_MS 500
 
 /* run->paths: files in the temporary directory, and the built kernel and initramfs. */
 enum {
@@ -473,15 +474,16 @@ static void progress(struct run *run, const char *phase)
 	if (!run->progress)
 		return;
 	if (!phase) {
-		if (run->progress_shown)
+		if (run->progress_phase)
 			fputs("\r\033[K", stderr);
-		run->progress_shown = false;
+		run->progress_phase = NULL;
 		return;
 	}
 	fprintf(stderr, "\r\033[Kcvm: %s: %s (%.1f s)",
 		run->options.image ? run->options.image : run->options.rootfs, phase,
 		(double)(clock_ms() - run->start_ms) / 1000.0);
-	run->progress_shown = true;
+	run->progress_phase = phase;
+	run->progress_drawn_ms = clock_ms();
 }
 
 static void on_event(struct hostchan *chan, const struct protocol_message *event, void *data)
@@ -591,6 +593,8 @@ static void relay(struct run *run)
 		wait_ms = hostchan_poll(&run->chan, fds);
 		fds[HOSTCHAN_POLL_FDS] = (struct pollfd){ .fd = run->signal_fd, .events = POLLIN };
 		next = earliest(earliest(timeout_at, kill_at), earliest(done_by, drained_by));
+		if (run->progress_phase)
+			next = earliest(next, run->progress_drawn_ms + PROGRESS_REDRAW_MS);
 		if (next >= 0 && (wait_ms < 0 || clock_ms_until(next) < wait_ms))
 			wait_ms = clock_ms_until(next);
 		if (poll(fds, HOSTCHAN_POLL_FDS + 1, wait_ms) < 0 && errno != EINTR)
@@ -601,6 +605,8 @@ static void relay(struct run *run)
 		if (hostchan_handle(&run->chan, fds) < 0)
 			kill_qemu(run);
 		now = clock_ms();
+		if (run->progress_phase && now >= run->progress_drawn_ms + PROGRESS_REDRAW_MS)
+			progress(run, run->progress_phase);
 		if (done_by < 0 && hostchan_done(&run->chan))
 			done_by = now + run->options.stop_timeout_s * 1000ll + SHUTDOWN_WAIT_MS;
 		if (drained_by < 0 && run->qemu_pid == 0)

@@ -38,8 +38,9 @@ struct run {
 	int qemu_status;
 	int stop_signal; /* the first SIGINT or SIGTERM cvm got */
 	bool qemu_killed;
-	bool progress; /* stderr is a terminal: one line of boot progress */
-	bool progress_shown;
+	bool progress;		    /* stderr is a terminal: one line of boot progress */
+	const char *progress_phase; /* shown now, redrawn as the seconds go by; NULL: none */
+	int64_t progress_drawn_ms;
 	int64_t start_ms;
 };
 
