@@ -28,3 +28,4 @@ assert_eq "mounts" "[\"layers\",[\"layer\",\"serial 'layer-0'\",true],\
 [\"scratch\",\"serial 'scratch'\",false]]" \
 	"$(jq -c 'select(.type == "mounts") | [.root_mode, (.mounts[] | [.kind, .disk, .read_only])]' \
 		"$WORK/events")"
+assert_no_temp_dirs

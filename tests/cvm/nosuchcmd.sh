@@ -8,3 +8,4 @@ assert_status 127
 assert_eq stderr "cvm: workload: exec 'nosuchcmd': No such file or directory (exit status 127)" \
 	"$(cat "$WORK/err")"
 assert_eq stdout '' "$(cat "$WORK/out")"
+assert_no_temp_dirs

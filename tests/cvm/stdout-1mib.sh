@@ -15,3 +15,4 @@ cmp "$WORK/blob/random" "$WORK/out" ||
 assert_eq "exit event" '[0,1048576,0]' \
 	"$(jq -c 'select(.type == "exit") | [.status, .stdout_bytes, .stderr_bytes]' \
 		"$WORK/events" | head -n 1)"
+assert_no_temp_dirs
