@@ -10,8 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Layers beyond this many are flattened into one disk: each disk takes a PCI slot. */
-#define IMAGE_LAYERS_MAX 12
+/*
+ * Layers beyond this many are flattened into one disk: each disk takes one of the 29 PCI
+ * slots the VM has free, and the config disk, the scratch disk and up to 16 volumes need 18.
+ */
+#define IMAGE_LAYERS_MAX 10
 
 struct image {
 	json_t *inspect; /* `imagec inspect REF` */
