@@ -45,6 +45,11 @@ IMAGEC_SRCS := $(wildcard imagec/*.c) common/fileio.c
 IMAGEC_OBJS := $(IMAGEC_SRCS:%.c=$(B)/host/%.o)
 IMAGEC_LIBS := -lcurl -lcrypto -ljansson -larchive -lz -lpthread
 
+# The host's VM runner, linked against the distribution's libraries.
+CVM_SRCS := $(wildcard cvm/*.c) common/fileio.c common/signals.c common/protocol.c
+CVM_OBJS := $(CVM_SRCS:%.c=$(B)/host/%.o)
+CVM_LIBS := -ljansson -larchive
+
 # Unit tests: one cmocka binary per module, built with the host compiler, plain and under
 # ASan/UBSan. test_NAME links tether/NAME.c and the common code.
 UNIT_TESTS := $(notdir $(basename $(wildcard tests/unit/test_*.c)))
@@ -56,21 +61,22 @@ FUZZ_TARGETS := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
 
 KERNEL_LOCK := $(B)/kernel/kernel.lock
 SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
-	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkimage-debian scripts/mkconfig-disk \
-	scripts/run-demo initramfs/mkinitramfs iso/mkiso tests/run $(wildcard tests/boot/*.sh) \
-	bench/run \
-	$(wildcard tests/imagec/*.sh) \
+	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkimage-debian \
+	scripts/mkconfig-disk scripts/run-demo scripts/mkimage-default initramfs/mkinitramfs \
+	iso/mkiso tests/run bench/run $(wildcard tests/boot/*.sh) $(wildcard tests/imagec/*.sh) \
+	$(wildcard tests/cvm/*.sh) \
 	.ci/run
-C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] common/*.[ch] tests/unit/*.[ch] \
+C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] cvm/*.[ch] common/*.[ch] tests/unit/*.[ch] \
 	tests/fuzz/*.[ch] tests/imagec/*.c tests/tools/*.[ch])
 
-.PHONY: all tether imagec initramfs iso kernel sysroot bootstrap run check unit lint format clean \
-	bench
+.PHONY: all tether imagec cvm initramfs iso kernel sysroot bootstrap run check unit lint format \
+	clean bench
 
-all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso $(B)/imagec
+all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso $(B)/imagec $(B)/cvm
 
 tether: $(B)/tether
 imagec: $(B)/imagec
+cvm: $(B)/cvm
 initramfs: $(B)/initramfs.cpio.gz
 iso: $(B)/tether.iso
 kernel: $(B)/vmlinuz
@@ -117,6 +123,11 @@ $(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg 
 $(B)/imagec: $(IMAGEC_OBJS)
 	$(CC) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
 
+# --- cvm -----------------------------------------------------------------------------------
+
+$(B)/cvm: $(CVM_OBJS)
+	$(CC) $(LDFLAGS) $^ $(CVM_LIBS) -o $@
+
 # --- tests ---------------------------------------------------------------------------------
 
 # Helpers the tests run: a token server for a registry with token authentication, and the
@@ -154,6 +165,18 @@ TEST_DEPS_imagec_ref := imagec/digest.c imagec/error.c
 TEST_DEPS_imagec_auth := imagec/error.c
 TEST_DEPS_imagec_convert := imagec/error.c
 IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lpthread
+
+# test_cvm_NAME links cvm/NAME.c, the cvm modules it calls, and the host libraries.
+TEST_DEPS_cvm_vmconfig := cvm/options.c
+CVM_TEST_LIBS := -lcmocka -ljansson -larchive
+
+$(B)/host/test_cvm_%: $(B)/host/tests/unit/test_cvm_%.o $(B)/host/cvm/%.o \
+		$$(call test_deps,host,cvm_$$*) $(UNIT_COMMON:%.c=$(B)/host/%.o)
+	$(CC) $(LDFLAGS) $^ $(CVM_TEST_LIBS) -o $@
+
+$(B)/asan/test_cvm_%: $(B)/asan/tests/unit/test_cvm_%.o $(B)/asan/cvm/%.o \
+		$$(call test_deps,asan,cvm_$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(CVM_TEST_LIBS) -o $@
 
 # The more specific pattern wins over test_% below (GNU make takes the shortest stem).
 $(B)/host/test_imagec_%: $(B)/host/tests/unit/test_imagec_%.o $(B)/host/imagec/%.o \
@@ -210,20 +233,20 @@ lint:
 	clang-format --dry-run -Werror $(C_FILES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--std=c11 -D_GNU_SOURCE -DTETHER_VERSION='"$(VERSION)"' \
-		--suppress=missingIncludeSystem tether imagec common
+		--suppress=missingIncludeSystem tether imagec cvm common
 	shellcheck $(SHELL_SCRIPTS)
 
 format:
 	clang-format -i $(C_FILES)
 
-# The main job: boot the ISO in QEMU with the built-in busybox image and run a greeting.
+# The main job: the built-in busybox image into the store, run by cvm with a greeting.
 run:
 	scripts/bootstrap
 	$(MAKE) all
 	scripts/run-demo $(B)
 
 clean:
-	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/imagec \
+	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/imagec $(B)/cvm \
 		$(B)/initramfs.cpio.gz \
 		$(B)/tether.iso $(B)/vmlinuz $(B)/boot-tests
 

@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: MIT
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/clock.h"
+#include "../common/signals.h"
+#include "disks.h"
+#include "isodisk.h"
+#include "spawn.h"
+#include "vmconfig.h"
+
+/* After the exit event: how long tether may take to shut down (on top of the stop grace). */
+#define SHUTDOWN_WAIT_MS 15000
+/* After a stop request: what tether may take beyond the grace to report the exit. */
+#define STOP_SLACK_MS 10000
+/* After QEMU ended: how long the last bytes in its sockets may take to be read. */
+#define DRAIN_WAIT_MS 2000
+#define CONSOLE_TAIL_LINES 15
+#define PROGRESS_REDRAW_MS 500
+
+/* run->paths: files in the temporary directory, and the built kernel and initramfs. */
+enum {
+	PATH_CONFIG_ISO,
+	PATH_SCRATCH,
+	PATH_CONSOLE,
+	PATH_QEMU_LOG,
+	PATH_KERNEL,
+	PATH_INITRD,
+	PATH_SOCKET, /* HOSTCHAN_PORTS of them */
+};
+
+static const char *const port_names[HOSTCHAN_PORTS] = {
+	[HOSTCHAN_CONTROL] = PROTOCOL_CONTROL_PORT,
+	[HOSTCHAN_STDIN] = PROTOCOL_STDIN_PORT,
+	[HOSTCHAN_STDOUT] = PROTOCOL_STDOUT_PORT,
+	[HOSTCHAN_STDERR] = PROTOCOL_STDERR_PORT,
+};
+
+__attribute__((format(printf, 1, 2))) static void log_error(const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	fputs("cvm: ", stderr);
+	vfprintf(stderr, format, args);
+	fputc('\n', stderr);
+	va_end(args);
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: cvm run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	      "       cvm run --rootfs FILE [OPTIONS] COMMAND [ARG...]\n"
+	      "options:\n"
+	      "  -v NAME:/path[:ro]       named volume (made in the store on first use, kept)\n"
+	      "  -v /abs/disk.img:/path[:ro]  a disk image as a volume\n"
+	      "  -e K=V, -w DIR, -u USER[:GROUP], --entrypoint CMD, --hostname NAME\n"
+	      "  -m SIZE (256M), --cpus N (1), -i (attach stdin)\n"
+	      "  --stop-signal SIG, --stop-timeout SECONDS (10), --timeout SECONDS\n"
+	      "  --events FILE, --console FILE, --store DIR, --flatten\n"
+	      "  --iso FILE | --kernel FILE --initrd FILE, --rootfs FILE\n"
+	      "see docs/cvm.md\n",
+	      out);
+}
+
+void run_init(struct run *run)
+{
+	*run = (struct run){ .signal_fd = -1 };
+	hostchan_init(&run->chan);
+}
+
+/* FILE next to the cvm binary, as built (build/cvm beside build/imagec). */
+static char *beside_program(const struct run *run, const char *file)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s", run->program_dir, file) < 0)
+		return NULL;
+	return path;
+}
+
+/* The store's place as imagec documents it; cvm keeps named volumes in it. */
+static char *default_store(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *path;
+
+	if (getenv("TETHER_STORE") && getenv("TETHER_STORE")[0])
+		return strdup(getenv("TETHER_STORE"));
+	if (xdg && xdg[0] == '/')
+		return asprintf(&path, "%s/tether/store", xdg) < 0 ? NULL : path;
+	if (!home || !home[0])
+		return NULL;
+	return asprintf(&path, "%s/.local/share/tether/store", home) < 0 ? NULL : path;
+}
+
+/* SIGINT and SIGTERM ask for a stop; SIGCHLD says QEMU ended. All read from a signalfd. */
+static int block_signals(struct run *run)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return negative_errno();
+	run->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (run->signal_fd < 0)
+		return negative_errno();
+	/* A reader of our stdout that goes away is an error to write(), not our death. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int find_tools(struct run *run)
+{
+	static char program[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", program, sizeof(program) - 1);
+
+	if (n < 0) {
+		int r = negative_errno();
+
+		log_error("cannot find where cvm is: %s", strerror(-r));
+		return r;
+	}
+	program[n] = '\0';
+	run->program_dir = dirname(program);
+	run->imagec = getenv("IMAGEC") ? strdup(getenv("IMAGEC")) : beside_program(run, "imagec");
+	run->store = run->options.store ? strdup(run->options.store) : default_store();
+	if (!run->imagec || !run->store) {
+		log_error("no store: give --store DIR, or set TETHER_STORE or HOME");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int run_setup(struct run *run, int argc, char **argv)
+{
+	char err[512];
+	int r;
+
+	run->start_ms = clock_ms();
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("cvm %s\n", TETHER_VERSION);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "run") != 0) {
+		if (argc >= 2)
+			log_error("unknown command '%s'", argv[1]);
+		usage(stderr);
+		return RUN_FAILED;
+	}
+	r = options_parse(argc - 1, argv + 1, &run->options, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", r == -ENOMEM ? "out of memory" : err);
+		fputs("cvm: see 'cvm --help'\n", stderr);
+		return RUN_FAILED;
+	}
+	if (run->options.help) {
+		usage(stdout);
+		return 0;
+	}
+	protocol_seed_json();
+	run->progress = isatty(STDERR_FILENO);
+	if (block_signals(run) < 0 || find_tools(run) < 0)
+		return RUN_FAILED;
+	return RUN_CONTINUE;
+}
+
+/* A file in the temporary directory, remembered for removal. */
+static const char *temp_path(struct run *run, int which, const char *name)
+{
+	if (!run->paths[which] && asprintf(&run->paths[which], "%s/%s", run->temp_dir, name) < 0)
+		return NULL;
+	return run->paths[which];
+}
+
+static int make_temp_dir(struct run *run)
+{
+	const char *base = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/var/tmp";
+
+	/* Not /tmp by default: it is often a tmpfs, and the scratch disk's writes would be RAM. */
+	if (asprintf(&run->temp_dir, "%s/cvm-XXXXXX", base) < 0)
+		return -ENOMEM;
+	if (!mkdtemp(run->temp_dir)) {
+		log_error("create a temporary directory in '%s': %s", base, strerror(errno));
+		free(run->temp_dir);
+		run->temp_dir = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+/* A disk image the user names: a file or a block device that cvm may open as asked. */
+static int check_disk_image(const char *what, const char *path, bool writable)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || access(path, writable ? R_OK | W_OK : R_OK) < 0) {
+		int r = negative_errno();
+
+		log_error("%s '%s': %s", what, path, strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_error("%s '%s': not a disk image (a file or a block device)", what, path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The disk images the command line names, before anything is made. */
+static int check_disk_images(const struct run *run)
+{
+	int r = 0;
+
+	if (run->options.rootfs)
+		r = check_disk_image("root disk", run->options.rootfs, true);
+	for (size_t i = 0; r == 0 && i < run->options.volume_count; i++) {
+		const struct options_volume *volume = &run->options.volumes[i];
+
+		if (volume->path)
+			r = check_disk_image("volume", volume->path, !volume->read_only);
+	}
+	return r;
+}
+
+static int open_image(struct run *run)
+{
+	char err[512] = "";
+	int r;
+
+	if (run->options.rootfs)
+		return 0;
+	r = image_open(run->imagec, run->store, run->options.image, run->options.flatten,
+		       &run->image, err, sizeof(err));
+	if (r == -ENOENT)
+		log_error("image '%s': imagec failed (see above)", run->options.image);
+	else if (r == -EINVAL)
+		log_error("image '%s': %s", run->options.image, err);
+	else if (r < 0)
+		log_error("image '%s': run '%s': %s", run->options.image, run->imagec,
+			  strerror(-r));
+	return r;
+}
+
+static int open_volumes(struct run *run)
+{
+	for (size_t i = 0; i < run->options.volume_count; i++) {
+		const struct options_volume *volume = &run->options.volumes[i];
+		int r;
+
+		if (volume->path) {
+			run->volume_paths[i] = strdup(volume->path);
+			if (!run->volume_paths[i])
+				return -ENOMEM;
+			continue;
+		}
+		r = disks_named_volume(run->store, volume->name, &run->volume_paths[i]);
+		if (r < 0) {
+			log_error("volume '%s': make its disk in '%s/volumes': %s", volume->name,
+				  run->store, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int write_config_disk(struct run *run)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *path = temp_path(run, PATH_CONFIG_ISO, "config.iso");
+	json_t *config;
+	char err[512];
+	int r;
+
+	r = vmconfig_build(&run->options, run->image.inspect, run->image.disk_count, &config, err,
+			   sizeof(err));
+	if (r < 0) {
+		log_error("%s: %s", run->options.image ? run->options.image : run->options.rootfs,
+			  r == -ENOMEM ? "out of memory" : err);
+		return r;
+	}
+	text = json_dumps(config, JSON_INDENT(2));
+	json_decref(config);
+	if (!text || !path)
+		return -ENOMEM;
+	r = isodisk_write(path, "config.json", text, strlen(text), err, sizeof(err));
+	if (r < 0)
+		log_error("config disk '%s': %s", path, err);
+	return r;
+}
+
+static int make_scratch(struct run *run)
+{
+	const char *path;
+	int r;
+
+	if (run->options.rootfs)
+		return 0;
+	path = temp_path(run, PATH_SCRATCH, "scratch.ext4");
+	if (!path)
+		return -ENOMEM;
+	r = disks_make_ext4(path, DISKS_SCRATCH_SIZE, "scratch");
+	if (r < 0)
+		log_error("scratch disk '%s': %s", path,
+			  r == -EIO ? "mke2fs failed" : strerror(-r));
+	return r;
+}
+
+static int check_file(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		int r = negative_errno();
+
+		log_error("%s '%s': %s", what, path, strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error("%s '%s': not a file", what, path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_boot_files(struct run *run)
+{
+	if (run->options.iso)
+		return check_file("ISO", run->options.iso);
+	int r;
+
+	if (run->options.kernel) {
+		r = check_file("kernel", run->options.kernel);
+		return r < 0 ? r : check_file("initramfs", run->options.initrd);
+	}
+	/* The built ones, beside cvm. */
+	run->paths[PATH_KERNEL] = beside_program(run, "vmlinuz");
+	run->paths[PATH_INITRD] = beside_program(run, "initramfs.cpio.gz");
+	if (!run->paths[PATH_KERNEL] || !run->paths[PATH_INITRD])
+		return -ENOMEM;
+	r = check_file("kernel", run->paths[PATH_KERNEL]);
+	return r < 0 ? r : check_file("initramfs", run->paths[PATH_INITRD]);
+}
+
+static int open_events(struct run *run)
+{
+	if (!run->options.events)
+		return 0;
+	run->events = fopen(run->options.events, "we");
+	if (!run->events) {
+		int r = negative_errno();
+
+		log_error("events file '%s': %s", run->options.events, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int run_prepare(struct run *run)
+{
+	if (check_boot_files(run) < 0 || check_disk_images(run) < 0 || open_events(run) < 0 ||
+	    make_temp_dir(run) < 0 || open_image(run) < 0 || open_volumes(run) < 0 ||
+	    write_config_disk(run) < 0 || make_scratch(run) < 0)
+		return RUN_FAILED;
+	return RUN_CONTINUE;
+}
+
+static void add_drive(struct qemu_vm *vm, const char *path, const char *serial, bool read_only)
+{
+	vm->drives[vm->drive_count++] =
+		(struct qemu_drive){ .path = path, .serial = serial, .read_only = read_only };
+}
+
+/* The serials of the layer and volume disks, for as long as the VM runs. */
+static char serials[QEMU_DRIVES_MAX][VMCONFIG_SERIAL_SIZE];
+
+static void describe_vm(struct run *run)
+{
+	struct qemu_vm *vm = &run->vm;
+	size_t n = 0;
+
+	vm->accel = getenv("QEMU_ACCEL") && getenv("QEMU_ACCEL")[0] ? getenv("QEMU_ACCEL") : NULL;
+	vm->binary = getenv("QEMU") && getenv("QEMU")[0] ? getenv("QEMU") : NULL;
+	vm->memory_mib = run->options.memory_mib;
+	vm->cpus = run->options.cpus;
+	vm->console = run->options.console ? run->options.console : run->paths[PATH_CONSOLE];
+	vm->iso = run->options.iso;
+	vm->kernel = run->options.kernel ? run->options.kernel : run->paths[PATH_KERNEL];
+	vm->initrd = run->options.initrd ? run->options.initrd : run->paths[PATH_INITRD];
+
+	add_drive(vm, run->paths[PATH_CONFIG_ISO], VMCONFIG_SERIAL_CONFIG, true);
+	if (run->options.rootfs)
+		add_drive(vm, run->options.rootfs, VMCONFIG_SERIAL_ROOT, false);
+	for (size_t i = 0; i < run->image.disk_count; i++, n++) {
+		vmconfig_serial(serials[n], VMCONFIG_SERIAL_LAYER, i);
+		add_drive(vm, run->image.disks[i], serials[n], true);
+	}
+	if (run->paths[PATH_SCRATCH])
+		add_drive(vm, run->paths[PATH_SCRATCH], VMCONFIG_SERIAL_SCRATCH, false);
+	for (size_t i = 0; i < run->options.volume_count; i++, n++) {
+		vmconfig_serial(serials[n], VMCONFIG_SERIAL_VOLUME, i);
+		add_drive(vm, run->volume_paths[i], serials[n], run->options.volumes[i].read_only);
+	}
+}
+
+static void on_event(struct hostchan *chan, const struct protocol_message *event, void *data);
+
+static int listen_ports(struct run *run)
+{
+	static const char *const files[HOSTCHAN_PORTS] = { "control.sock", "stdin.sock",
+							   "stdout.sock", "stderr.sock" };
+	const char *paths[HOSTCHAN_PORTS];
+	int r;
+
+	for (int p = 0; p < HOSTCHAN_PORTS; p++) {
+		paths[p] = temp_path(run, PATH_SOCKET + p, files[p]);
+		if (!paths[p])
+			return -ENOMEM;
+		run->vm.ports[run->vm.port_count++] =
+			(struct qemu_port){ .name = port_names[p], .socket = paths[p] };
+	}
+	run->chan.input_fd = run->options.interactive ? STDIN_FILENO : -1;
+	run->chan.output_fd[HOSTCHAN_STDOUT] = STDOUT_FILENO;
+	run->chan.output_fd[HOSTCHAN_STDERR] = STDERR_FILENO;
+	run->chan.events = run->events;
+	run->chan.on_event = on_event;
+	run->chan.event_data = run;
+	r = hostchan_listen(&run->chan, paths);
+	if (r < 0)
+		log_error("channel sockets in '%s': %s", run->temp_dir, strerror(-r));
+	return r;
+}
+
+int run_boot(struct run *run)
+{
+	if (!temp_path(run, PATH_CONSOLE, "console.log") ||
+	    !temp_path(run, PATH_QEMU_LOG, "qemu.log") || listen_ports(run) < 0)
+		return RUN_FAILED;
+	describe_vm(run);
+	run->qemu_pid = qemu_start(&run->vm, run->paths[PATH_QEMU_LOG]);
+	if (run->qemu_pid < 0) {
+		log_error("start QEMU: %s", strerror(-run->qemu_pid));
+		run->qemu_pid = 0;
+		return RUN_FAILED;
+	}
+	return RUN_CONTINUE;
+}
+
+/* The one-line progress report on a terminal, cleared before the workload's output. */
+static void progress(struct run *run, const char *phase)
+{
+	if (!run->progress)
+		return;
+	if (!phase) {
+		if (run->progress_phase)
+			fputs("\r\033[K", stderr);
+		run->progress_phase = NULL;
+		return;
+	}
+	fprintf(stderr, "\r\033[Kcvm: %s: %s (%.1f s)",
+		run->options.image ? run->options.image : run->options.rootfs, phase,
+		(double)(clock_ms() - run->start_ms) / 1000.0);
+	run->progress_phase = phase;
+	run->progress_drawn_ms = clock_ms();
+}
+
+static void on_event(struct hostchan *chan, const struct protocol_message *event, void *data)
+{
+	struct run *run = data;
+
+	(void)chan;
+	switch (event->type) {
+	case PROTOCOL_HELLO:
+		progress(run, "kernel up, tether running");
+		break;
+	case PROTOCOL_CONFIG:
+		progress(run, "config read");
+		break;
+	case PROTOCOL_IMAGE:
+		progress(run, "disks found");
+		break;
+	case PROTOCOL_MOUNTS:
+		progress(run, "root and volumes mounted");
+		break;
+	case PROTOCOL_STARTED:
+	case PROTOCOL_ERROR:
+	case PROTOCOL_EXIT:
+		progress(run, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+static void kill_qemu(struct run *run)
+{
+	if (run->qemu_pid > 0 && !run->qemu_killed) {
+		kill(run->qemu_pid, SIGKILL);
+		run->qemu_killed = true;
+	}
+}
+
+static void reap_qemu(struct run *run)
+{
+	int wait_status;
+
+	if (run->qemu_pid > 0 && waitpid(run->qemu_pid, &wait_status, WNOHANG) == run->qemu_pid) {
+		run->qemu_status = spawn_exit_status(wait_status);
+		run->qemu_pid = 0;
+	}
+}
+
+/*
+ * A stop: through the channel once the workload runs (tether gives it the stop signal, then
+ * SIGKILL after the grace); before that, or the second time, QEMU is killed.
+ */
+static void stop(struct run *run, int signal, int64_t *kill_at)
+{
+	unsigned int grace_ms = run->options.stop_timeout_s * 1000;
+
+	if (!run->stop_signal && signal)
+		run->stop_signal = signal;
+	if (*kill_at >= 0 || !run->chan.started || run->chan.exited ||
+	    hostchan_stop(&run->chan, grace_ms) < 0) {
+		kill_qemu(run);
+		return;
+	}
+	*kill_at = clock_ms() + grace_ms + STOP_SLACK_MS;
+}
+
+static void read_signals(struct run *run, int64_t *kill_at)
+{
+	struct signalfd_siginfo info;
+
+	while (read(run->signal_fd, &info, sizeof(info)) == sizeof(info)) {
+		if (info.ssi_signo == SIGCHLD)
+			reap_qemu(run);
+		else
+			stop(run, (int)info.ssi_signo, kill_at);
+	}
+}
+
+static bool channel_open(const struct run *run)
+{
+	for (int p = 0; p < HOSTCHAN_PORTS; p++) {
+		if (run->chan.fd[p] >= 0)
+			return true;
+	}
+	return false;
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* The poll loop: the channel, signals, and three deadlines. */
+static void relay(struct run *run)
+{
+	int64_t timeout_at =
+		run->options.timeout_s ? run->start_ms + run->options.timeout_s * 1000ll : -1;
+	int64_t kill_at = -1, done_by = -1, drained_by = -1;
+
+	for (;;) {
+		struct pollfd fds[HOSTCHAN_POLL_FDS + 1];
+		int64_t now = clock_ms(), next;
+		int wait_ms;
+
+		if (run->qemu_pid == 0 && (!channel_open(run) || now >= drained_by))
+			break;
+		wait_ms = hostchan_poll(&run->chan, fds);
+		fds[HOSTCHAN_POLL_FDS] = (struct pollfd){ .fd = run->signal_fd, .events = POLLIN };
+		next = earliest(earliest(timeout_at, kill_at), earliest(done_by, drained_by));
+		if (run->progress_phase)
+			next = earliest(next, run->progress_drawn_ms + PROGRESS_REDRAW_MS);
+		if (next >= 0 && (wait_ms < 0 || clock_ms_until(next) < wait_ms))
+			wait_ms = clock_ms_until(next);
+		if (poll(fds, HOSTCHAN_POLL_FDS + 1, wait_ms) < 0 && errno != EINTR)
+			break;
+
+		if (fds[HOSTCHAN_POLL_FDS].revents)
+			read_signals(run, &kill_at);
+		if (hostchan_handle(&run->chan, fds) < 0)
+			kill_qemu(run);
+		now = clock_ms();
+		if (run->progress_phase && now >= run->progress_drawn_ms + PROGRESS_REDRAW_MS)
+			progress(run, run->progress_phase);
+		if (done_by < 0 && hostchan_done(&run->chan))
+			done_by = now + run->options.stop_timeout_s * 1000ll + SHUTDOWN_WAIT_MS;
+		if (drained_by < 0 && run->qemu_pid == 0)
+			drained_by = now + DRAIN_WAIT_MS;
+		if (timeout_at >= 0 && now >= timeout_at) {
+			timeout_at = -1;
+			log_error("timeout: the VM ran %u s, stopping it", run->options.timeout_s);
+			stop(run, 0, &kill_at);
+		}
+		if ((kill_at >= 0 && now >= kill_at) || (done_by >= 0 && now >= done_by))
+			kill_qemu(run);
+	}
+}
+
+/* The last lines of a file on stderr, indented: what the console said before things went wrong. */
+static void show_tail(const char *what, const char *path)
+{
+	_cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+	char lines[CONSOLE_TAIL_LINES][256];
+	size_t count = 0;
+
+	if (!f)
+		return;
+	while (fgets(lines[count % CONSOLE_TAIL_LINES], sizeof(lines[0]), f))
+		count++;
+	if (count == 0)
+		return;
+	fprintf(stderr, "cvm: the last lines of %s:\n", what);
+	for (size_t i = count > CONSOLE_TAIL_LINES ? count - CONSOLE_TAIL_LINES : 0; i < count;
+	     i++) {
+		char *line = lines[i % CONSOLE_TAIL_LINES];
+
+		line[strcspn(line, "\r\n")] = '\0';
+		fprintf(stderr, "    %s\n", line);
+	}
+}
+
+static int exit_status(struct run *run)
+{
+	struct hostchan *chan = &run->chan;
+
+	progress(run, NULL);
+	if (chan->error_message)
+		log_error("%s", chan->error_message);
+	if (chan->bad_lines)
+		log_error("%u lines from tether did not decode", chan->bad_lines);
+	if (chan->exited)
+		return chan->exit_status;
+	if (chan->error_message)
+		return RUN_FAILED;
+	if (run->stop_signal && !chan->started) {
+		log_error("stopped by %s before the workload started",
+			  signals_name(run->stop_signal));
+		return 128 + run->stop_signal;
+	}
+	if (run->qemu_killed && chan->started) {
+		log_error("the VM was killed before the workload's exit was reported");
+		return 128 + SIGKILL;
+	}
+	log_error("the VM ended before the workload's exit was reported (QEMU exit status %d)",
+		  run->qemu_status);
+	show_tail("QEMU's messages", run->paths[PATH_QEMU_LOG]);
+	show_tail("the console", run->vm.console);
+	return RUN_FAILED;
+}
+
+int run_wait(struct run *run)
+{
+	progress(run, "booting");
+	relay(run);
+	return exit_status(run);
+}
+
+/* The temporary directory holds files only. */
+static void remove_temp_dir(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *entry;
+
+	if (!dir)
+		return;
+	while ((entry = readdir(dir))) {
+		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+			unlinkat(dirfd(dir), entry->d_name, 0);
+	}
+	closedir(dir);
+	rmdir(path);
+}
+
+void run_finish(struct run *run)
+{
+	if (run->qemu_pid > 0) {
+		kill_qemu(run);
+		waitpid(run->qemu_pid, NULL, 0);
+	}
+	hostchan_close(&run->chan);
+	if (run->events)
+		fclose(run->events);
+	if (run->temp_dir)
+		remove_temp_dir(run->temp_dir);
+	free(run->temp_dir);
+	for (size_t i = 0; i < ARRAY_SIZE(run->paths); i++)
+		free(run->paths[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(run->volume_paths); i++)
+		free(run->volume_paths[i]);
+	image_close(&run->image);
+	options_free(&run->options);
+	free(run->store);
+	free(run->imagec);
+	if (run->signal_fd >= 0)
+		close(run->signal_fd);
+}

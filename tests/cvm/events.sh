@@ -1,0 +1,31 @@
+#!/bin/sh
+# --events: every event of the channel, one JSON object a line, with the image's metadata as
+# the store has it and the options cvm passed.
+set -eu
+. tests/cvm/lib.sh
+
+# shellcheck disable=SC2016 # expanded by the workload's shell
+cvm_run --events "$WORK/events" --hostname box -e GREETING=hi -w /tmp -u app busybox \
+	sh -c 'echo "$GREETING $(hostname) $(pwd) $(id -u)"'
+assert_status 0
+assert_eq stdout "hi box /tmp 1000" "$(cat "$WORK/out")"
+
+types=$(jq -r '"\(.type) \(.seq)"' "$WORK/events" | awk '!seen[$0]++ { print $1 }' | tr '\n' ' ')
+assert_eq "event types" "hello disks config image mounts started exit timings shutdown " "$types"
+
+"$BUILD/imagec" inspect busybox:latest >"$WORK/inspect.json"
+expected=$(jq -c '[.manifestDigest, .configDigest, .diffIDs, .chainID, .cmd, .labels]' \
+	"$WORK/inspect.json")
+actual=$(jq -c 'select(.type == "image") |
+	[.manifest_digest, .config_digest, .diff_ids, .chain_id, .cmd, .labels]' "$WORK/events")
+assert_eq "image event" "$expected" "$actual"
+assert_eq "image name, as given" '"busybox"' \
+	"$(jq -c 'select(.type == "image") | .name' "$WORK/events")"
+# shellcheck disable=SC2016 # the workload's command as written
+assert_eq "started" '[["sh","-c","echo \"$GREETING $(hostname) $(pwd) $(id -u)\""],1000,"/tmp"]' \
+	"$(jq -c 'select(.type == "started") | [.argv, .uid, .cwd]' "$WORK/events")"
+assert_eq "mounts" "[\"layers\",[\"layer\",\"serial 'layer-0'\",true],\
+[\"scratch\",\"serial 'scratch'\",false]]" \
+	"$(jq -c 'select(.type == "mounts") | [.root_mode, (.mounts[] | [.kind, .disk, .read_only])]' \
+		"$WORK/events")"
+assert_no_temp_dirs

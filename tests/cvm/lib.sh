@@ -1,0 +1,46 @@
+# shellcheck shell=sh
+# Helpers for the cvm tests: the default image (scripts/mkimage-default) imported into a
+# store of the test's own, and `cvm run` with its status, stdout and stderr kept. BUILD and
+# WORK come from tests/run.
+# shellcheck disable=SC2034 # variables used by the tests that source this file
+set -eu
+: "${BUILD:?}" "${WORK:?}"
+BUILD=$(cd "$BUILD" && pwd)
+WORK=$(cd "$WORK" && pwd)
+CVM="$BUILD/cvm"
+export TETHER_STORE="$WORK/store"
+# cvm's temporary directories land here, where the tests can see them.
+export TMPDIR="$WORK/tmp"
+mkdir -p "$TMPDIR"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+scripts/mkimage-default "$BUILD/images/default"
+"$BUILD/imagec" import "oci:$BUILD/images/default:latest" --tag busybox:latest >/dev/null
+
+# cvm_run ARGS...: cvm run ARGS; sets status, and keeps stdout and stderr in $WORK/out and
+# $WORK/err.
+cvm_run() {
+	status=0
+	"$CVM" run "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || status=$?
+}
+
+# assert_status N: the last cvm_run exited N.
+assert_status() {
+	[ "$status" = "$1" ] ||
+		fail "cvm exited with status $status, expected $1; stderr: $(cat "$WORK/err")"
+}
+
+# assert_no_temp_dirs: every cvm removed its temporary directory.
+assert_no_temp_dirs() {
+	left=$(find "$TMPDIR" -mindepth 1 -maxdepth 1)
+	[ -z "$left" ] || fail "temporary files left: $left"
+}
