@@ -606,6 +606,7 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 	struct node *target = NULL;
 	struct node *dir = NULL;
 	struct node *node;
+	bool replaces_whiteout;
 	const char *base;
 	int r;
 
@@ -622,6 +623,13 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 	if (r < 0)
 		return r;
 	node = node_child(dir, base);
+	/*
+	 * In a layer's own tree, a directory the layer both deletes and writes is new: it must
+	 * hide what the layers below have there, as overlayfs does for a directory made over a
+	 * whiteout.
+	 */
+	replaces_whiteout =
+		apply->lower && node && S_ISCHR(node->mode) && node->rdev == makedev(0, 0);
 	/* A directory over a directory merges with it; anything else replaces what was there. */
 	if (node && !(S_ISDIR(node->mode) && S_ISDIR(entry->attributes.mode) && !entry->hardlink)) {
 		if (target == node)
@@ -640,6 +648,8 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 		return r;
 	}
 	r = node_set_attributes(node, &entry->attributes);
+	if (r >= 0 && replaces_whiteout && S_ISDIR(node->mode))
+		node->opaque = true;
 	if (r >= 0 && S_ISREG(node->mode)) {
 		node->data = calloc(1, sizeof(*node->data));
 		if (!node->data)

@@ -50,6 +50,22 @@ rdsquashfs -s /etc/dir1/a "$layer3" | grep -q 'Inode type: character device' ||
 rdsquashfs -s /etc/dir1/a "$layer3" | grep -q 'Device number: 0:0' ||
 	fail "etc/dir1/a is not device 0:0: $(rdsquashfs -s /etc/dir1/a "$layer3")"
 
+# A layer that deletes a directory and writes it again: the new one is opaque, or the lower
+# layer's files would show through it in the overlay.
+mkdir -p "$WORK/rc1/c" "$WORK/rc2/c"
+echo old >"$WORK/rc1/c/old"
+: >"$WORK/rc2/.wh.c"
+echo new >"$WORK/rc2/c/new"
+(cd "$WORK/rc1" && tar --numeric-owner -cf "$WORK/rc1.tar" c)
+(cd "$WORK/rc2" && tar --numeric-owner -cf "$WORK/rc2.tar" .wh.c c)
+umoci raw add-layer --image "$WORK/layout:three" --tag rc1 "$WORK/rc1.tar"
+umoci raw add-layer --image "$WORK/layout:rc1" --tag rc2 "$WORK/rc2.tar"
+"$IMAGEC" import --tag recreated:1 "oci:$WORK/layout:rc2" >/dev/null
+top=$("$IMAGEC" disk recreated:1 | tail -n 1)
+assert_eq "opaque xattr of a directory deleted and written again" "trusted.overlay.opaque=y" \
+	"$(rdsquashfs -x /c "$top")"
+assert_eq "its contents" new "$(rdsquashfs -l /c "$top" | awk '{ print $NF }')"
+
 # The bottom layer's disk is keyed by its diffID (its chainID).
 diff_id=$("$IMAGEC" inspect three:1 | grep -m1 -o '"diffID": "sha256:[0-9a-f]*"' | cut -d: -f3)
 assert_eq "bottom layer disk" "$STORE/disks/layer/${diff_id%\"}.sqfs" "$(head -n 1 "$WORK/disks")"
