@@ -211,12 +211,12 @@ int container_disks(struct boot *boot)
 
 int container_root(struct boot *boot)
 {
-	char err[512];
+	struct rootfs_error error = { 0 };
 	int r;
 
-	r = rootfs_assemble(&boot->config.root, &boot->disks, err, sizeof(err));
+	r = rootfs_assemble(&boot->config.root, &boot->disks, &error);
 	if (r < 0)
-		return boot_fail(boot, ROOTFS_ROOT, r, "container root: %s", err);
+		return boot_fail(boot, error.object, r, "container root: %s", error.message);
 	boot->root_fd = open(ROOTFS_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (boot->root_fd < 0) {
 		r = negative_errno();

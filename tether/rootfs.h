@@ -17,9 +17,15 @@
 #define ROOTFS_LAYERS_DIR ROOTFS_STATE_DIR "/layers" /* layer N at ROOTFS_LAYERS_DIR/N */
 #define ROOTFS_SCRATCH_DIR ROOTFS_STATE_DIR "/scratch"
 
-/* Mount the root at ROOTFS_ROOT. Returns 0 or -errno with a message naming the disk in err. */
-int rootfs_assemble(const struct config_root *root, const struct blockdev_list *disks, char *err,
-		    size_t err_size);
+/* Why the root could not be assembled, and the disk or directory concerned. */
+struct rootfs_error {
+	char message[512];
+	char object[192];
+};
+
+/* Mount the root at ROOTFS_ROOT. Returns 0 or -errno with *ret_error filled in. */
+int rootfs_assemble(const struct config_root *root, const struct blockdev_list *disks,
+		    struct rootfs_error *ret_error);
 
 /* Mount the disk read-only (or not) at target, with its probed filesystem type. */
 int rootfs_mount_disk(const struct blockdev *device, const char *target, unsigned long flags,

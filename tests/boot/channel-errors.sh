@@ -51,3 +51,16 @@ host_busybox '' '["/etc/passwd"]'
 assert_clean_exit 126
 assert_event error '[.phase, .object, .errno]' '["workload","/etc/passwd","EACCES"]'
 assert_event exit '.status' 126
+
+# A layer disk with no filesystem: the error names that disk's device.
+head -c 1048576 /dev/urandom >"$WORK/junk.img"
+detach_disks
+config_disk '{"version": 1, "root": {"mode": "layers", "layers": [{"serial": "junk"}]},
+	"process": {"args": ["true"]}}'
+attach_disk "$WORK/junk.img" junk ro
+start_host
+boot_kernel 'tether.timeout=20'
+wait_host
+assert_clean_exit 125
+junk_device=/dev/$(event disks '.devices[] | select(.serial == "junk") | .name' | tr -d '"')
+assert_event error '[.phase, .object, .errno]' "[\"root\",\"$junk_device\",\"EMEDIUMTYPE\"]"
