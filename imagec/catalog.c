@@ -290,10 +290,10 @@ static int catalog_resolve_in(const struct store *store, const char *host, json_
 	r = catalog_resolve_tag(store, host, manifests, text, ret_digest);
 	if (r != -ENOENT)
 		return r;
-	if (catalog_tag_name(text, &name) < 0) {
-		error_clear();
-		return -ENOENT;
-	}
+	/* Not a tag as written, nor a reference: say what is wrong with it. */
+	r = catalog_tag_name(text, &name);
+	if (r < 0)
+		return r;
 	return catalog_resolve_tag(store, host, manifests, name, ret_digest);
 }
 

@@ -95,3 +95,9 @@ chmod u+w "$blob"
 printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
 assert_fails_with "blob '$layer' hashes to" "$IMAGEC" verify
 echo ok
+
+# A reference that is not one says so, instead of "no image".
+assert_fails_with "reference 'base:': bad tag ''" "$IMAGEC" inspect base:
+assert_fails_with "reference 'Base:1': bad repository 'library/Base'" "$IMAGEC" inspect Base:1
+assert_fails_with "reference 'a//b:1': bad repository 'a//b'" "$IMAGEC" inspect a//b:1
+assert_fails_with "no image 'nosuch:1' in the store" "$IMAGEC" inspect nosuch:1
