@@ -27,6 +27,9 @@ enum {
 	OPTION_ROOTFS,
 	OPTION_CONSOLE,
 	OPTION_FLATTEN,
+	OPTION_COMMIT,
+	OPTION_AUTHOR,
+	OPTION_MESSAGE,
 	OPTION_HELP,
 };
 
@@ -51,6 +54,9 @@ static const struct option long_options[] = {
 	{ "rootfs", required_argument, NULL, OPTION_ROOTFS },
 	{ "console", required_argument, NULL, OPTION_CONSOLE },
 	{ "flatten", no_argument, NULL, OPTION_FLATTEN },
+	{ "commit", required_argument, NULL, OPTION_COMMIT },
+	{ "author", required_argument, NULL, OPTION_AUTHOR },
+	{ "message", required_argument, NULL, OPTION_MESSAGE },
 	{ "help", no_argument, NULL, OPTION_HELP },
 	{ 0 },
 };
@@ -360,6 +366,17 @@ static int parse_option(struct options *options, int option, const char *value, 
 	case OPTION_FLATTEN:
 		options->flatten = true;
 		return 0;
+	case OPTION_COMMIT:
+		if (value[0] == '\0')
+			return fail(err, err_size, "--commit needs NAME:TAG");
+		options->commit = value;
+		return 0;
+	case OPTION_AUTHOR:
+		options->author = value;
+		return 0;
+	case OPTION_MESSAGE:
+		options->message = value;
+		return 0;
 	case OPTION_HELP:
 		options->help = true;
 		return 0;
@@ -377,6 +394,11 @@ static int check_operands(struct options *options, int argc, char **argv, char *
 		return fail(err, err_size, "--kernel and --initrd go together");
 	if (options->rootfs && options->flatten)
 		return fail(err, err_size, "--flatten is for images, not --rootfs");
+	if (options->rootfs && options->commit)
+		return fail(err, err_size,
+			    "--commit is for images (their writes are a layer), not --rootfs");
+	if ((options->author || options->message) && !options->commit)
+		return fail(err, err_size, "--author and --message go with --commit");
 	if (options->rootfs) {
 		options->command = argv + optind;
 		options->command_count = (size_t)(argc - optind);

@@ -55,6 +55,9 @@ struct options {
 	const char *initrd;
 	const char *rootfs;
 	const char *console;
+	const char *commit; /* NAME:TAG of the image the container's writes become, or NULL */
+	const char *author; /* ... its author and message */
+	const char *message;
 	bool help;
 	bool version;
 };

@@ -40,6 +40,7 @@ enum {
 	PATH_QEMU_LOG,
 	PATH_KERNEL,
 	PATH_INITRD,
+	PATH_COMMIT,
 	PATH_SOCKET, /* HOSTCHAN_PORTS of them */
 };
 
@@ -378,11 +379,32 @@ static int open_events(struct run *run)
 	return 0;
 }
 
+/* The raw disk tether writes the layer tar onto: as large as the scratch disk, sparse. */
+static int make_commit_disk(struct run *run)
+{
+	const char *path;
+	int fd, r = 0;
+
+	if (!run->options.commit)
+		return 0;
+	path = temp_path(run, PATH_COMMIT, "commit.img");
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, DISKS_SCRATCH_SIZE) < 0)
+		r = negative_errno();
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		log_error("commit disk '%s': %s", path, strerror(-r));
+	return r;
+}
+
 int run_prepare(struct run *run)
 {
 	if (check_boot_files(run) < 0 || check_disk_images(run) < 0 || open_events(run) < 0 ||
 	    make_temp_dir(run) < 0 || open_image(run) < 0 || open_volumes(run) < 0 ||
-	    write_config_disk(run) < 0 || make_scratch(run) < 0)
+	    write_config_disk(run) < 0 || make_scratch(run) < 0 || make_commit_disk(run) < 0)
 		return RUN_FAILED;
 	return RUN_CONTINUE;
 }
@@ -423,6 +445,8 @@ static void describe_vm(struct run *run)
 		vmconfig_serial(serials[n], VMCONFIG_SERIAL_VOLUME, i);
 		add_drive(vm, run->volume_paths[i], serials[n], run->options.volumes[i].read_only);
 	}
+	if (run->paths[PATH_COMMIT])
+		add_drive(vm, run->paths[PATH_COMMIT], VMCONFIG_SERIAL_COMMIT, false);
 }
 
 static void on_event(struct hostchan *chan, const struct protocol_message *event, void *data);
@@ -509,6 +533,18 @@ static void on_event(struct hostchan *chan, const struct protocol_message *event
 	case PROTOCOL_EXIT:
 		progress(run, NULL);
 		break;
+	case PROTOCOL_COMMIT: {
+		json_t *size = json_object_get(event->json, "size_bytes");
+		const char *diff_id = json_string_value(json_object_get(event->json, "diff_id"));
+
+		if (json_is_integer(size) && diff_id &&
+		    strlen(diff_id) < sizeof(run->commit_diff_id)) {
+			run->committed = true;
+			run->commit_size = json_integer_value(size);
+			snprintf(run->commit_diff_id, sizeof(run->commit_diff_id), "%s", diff_id);
+		}
+		break;
+	}
 	default:
 		break;
 	}
@@ -673,11 +709,83 @@ static int exit_status(struct run *run)
 	return RUN_FAILED;
 }
 
+/*
+ * The layer tether wrote goes into the store on top of the image: the commit disk cut to the
+ * tar's size, handed to `imagec commit`, whose diffID must be the one tether reported.
+ */
+static int commit_image(struct run *run)
+{
+	const char *path = run->paths[PATH_COMMIT];
+	char *argv[16];
+	_cleanup_free_ char *id = NULL, *inspect = NULL;
+	json_t *description, *diff_ids;
+	const char *last;
+	size_t n = 0;
+	int r;
+
+	if (!run->committed) {
+		log_error("commit '%s': tether reported no committed layer", run->options.commit);
+		return RUN_FAILED;
+	}
+	if (truncate(path, run->commit_size) < 0) {
+		log_error("commit disk '%s': %s", path, strerror(errno));
+		return RUN_FAILED;
+	}
+	argv[n++] = run->imagec;
+	argv[n++] = (char *)"--store";
+	argv[n++] = run->store;
+	argv[n++] = (char *)"commit";
+	argv[n++] = (char *)"--from";
+	argv[n++] = (char *)path;
+	argv[n++] = (char *)"--parent";
+	argv[n++] = (char *)run->options.image;
+	if (run->options.author) {
+		argv[n++] = (char *)"--author";
+		argv[n++] = (char *)run->options.author;
+	}
+	if (run->options.message) {
+		argv[n++] = (char *)"--message";
+		argv[n++] = (char *)run->options.message;
+	}
+	argv[n++] = (char *)run->options.commit;
+	argv[n] = NULL;
+	r = spawn_run(argv, &id);
+	if (r != 0) {
+		log_error("commit '%s': imagec commit failed", run->options.commit);
+		return RUN_FAILED;
+	}
+	id[strcspn(id, "\n")] = '\0';
+
+	/* The layer in the store is the one tether wrote. */
+	argv[3] = (char *)"inspect";
+	argv[4] = (char *)run->options.commit;
+	argv[5] = NULL;
+	r = spawn_run(argv, &inspect);
+	description = r == 0 ? json_loads(inspect, 0, NULL) : NULL;
+	diff_ids = json_object_get(description, "diffIDs");
+	last = json_string_value(json_array_get(diff_ids, json_array_size(diff_ids) - 1));
+	r = last && strcmp(last, run->commit_diff_id) == 0 ? 0 : -EBADMSG;
+	json_decref(description);
+	if (r < 0) {
+		log_error("commit '%s': the stored layer's diffID is not tether's '%s'",
+			  run->options.commit, run->commit_diff_id);
+		return RUN_FAILED;
+	}
+	fprintf(stderr, "cvm: committed %s (%lld bytes of layer, diffID %s) as %s\n",
+		run->options.commit, run->commit_size, run->commit_diff_id, id);
+	return 0;
+}
+
 int run_wait(struct run *run)
 {
+	int status;
+
 	progress(run, "booting");
 	relay(run);
-	return exit_status(run);
+	status = exit_status(run);
+	if (run->options.commit && (run->chan.exited || run->committed) && commit_image(run) < 0)
+		return RUN_FAILED;
+	return status;
 }
 
 /* The temporary directory holds files only. */

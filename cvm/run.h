@@ -29,7 +29,7 @@ struct run {
 	char *temp_dir;
 	struct image image;
 	char *volume_paths[OPTIONS_VOLUMES_MAX];
-	char *paths[6 + HOSTCHAN_PORTS]; /* heap strings, see run.c */
+	char *paths[7 + HOSTCHAN_PORTS]; /* heap strings, see run.c */
 	struct qemu_vm vm;
 	struct hostchan chan;
 	FILE *events;
@@ -38,6 +38,9 @@ struct run {
 	int qemu_status;
 	int stop_signal; /* the first SIGINT or SIGTERM cvm got */
 	bool qemu_killed;
+	bool committed;		    /* tether's commit event came ... */
+	long long commit_size;	    /* ... with the size of the layer tar */
+	char commit_diff_id[80];    /* ... and its diffID */
 	bool progress;		    /* stderr is a terminal: one line of boot progress */
 	const char *progress_phase; /* shown now, redrawn as the seconds go by; NULL: none */
 	int64_t progress_drawn_ms;

@@ -234,6 +234,13 @@ int vmconfig_build(const struct options *options, const json_t *inspect, size_t 
 		json_decref(config);
 		return -ENOMEM;
 	}
+	if (options->commit && inspect &&
+	    json_object_set_new(config, "commit",
+				json_pack("{s:{s:s}}", "disk", "serial", VMCONFIG_SERIAL_COMMIT)) <
+		    0) {
+		json_decref(config);
+		return -ENOMEM;
+	}
 	*ret_config = config;
 	return 0;
 }

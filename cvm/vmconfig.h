@@ -15,6 +15,7 @@
 #define VMCONFIG_SERIAL_CONFIG "config"
 #define VMCONFIG_SERIAL_ROOT "root"
 #define VMCONFIG_SERIAL_SCRATCH "scratch"
+#define VMCONFIG_SERIAL_COMMIT "commit"
 /* Prefixes: layer N is "layer-N", volume N "vol-N". */
 #define VMCONFIG_SERIAL_LAYER "layer-"
 #define VMCONFIG_SERIAL_VOLUME "vol-"

@@ -535,38 +535,68 @@ static int apply_split(const char *path, char **ret_dir, const char **ret_base)
 	return *ret_dir ? 0 : -ENOMEM;
 }
 
+/*
+ * The directory an opaque marker is in. What the layers below have there may be a file the
+ * layer replaces with this directory (overlayfs writes exactly that): it is not a parent to
+ * go through, so it is replaced here, and the layer's entry for the directory (when it has
+ * one) gives it its attributes.
+ */
+static int apply_opaque_dir(const struct apply *apply, const char *path, struct node **ret)
+{
+	_cleanup_free_ char *dir_path = NULL;
+	struct node *dir, *node, *below = NULL;
+	const char *base;
+	int r = apply_split(path, &dir_path, &base);
+
+	if (r >= 0)
+		r = apply_dir(apply, dir_path, &dir);
+	if (r < 0)
+		return r;
+	node = node_child(dir, base);
+	if (node && S_ISDIR(node->mode)) {
+		*ret = node;
+		return 0;
+	}
+	if (node)
+		node_remove(node);
+	if (apply->lower)
+		below = node_lookup(apply->lower, path);
+	node = node_new_child(dir, base);
+	if (!node)
+		return -ENOMEM;
+	r = node_set_attributes(node, below && S_ISDIR(below->mode) ? below : &default_dir);
+	*ret = node;
+	return r;
+}
+
 static int apply_whiteout(const struct apply *apply, const struct layer_entry *entry)
 {
 	_cleanup_free_ char *dir_path = NULL;
 	struct node *dir = NULL;
 	struct node *node;
 	const char *base;
-	int r = apply_split(entry->target, &dir_path, &base);
+	int r;
 
+	if (entry->kind == CONVERT_OPAQUE) {
+		node = apply->root;
+		r = *entry->target ? apply_opaque_dir(apply, entry->target, &node) : 0;
+		if (r < 0)
+			return r;
+		/* The merged view loses what is below; a layer's own tree marks it. */
+		if (apply->lower)
+			node->opaque = true;
+		else
+			node_clear_children(node);
+		return 0;
+	}
+	r = apply_split(entry->target, &dir_path, &base);
 	if (r < 0)
 		return r;
 	if (!apply->lower) {
-		node = entry->kind == CONVERT_OPAQUE ? node_lookup(apply->root, entry->target)
-						     : NULL;
-		if (entry->kind == CONVERT_REMOVE) {
-			node = node_lookup(apply->root, entry->target);
-			if (node && node != apply->root)
-				node_remove(node);
-			return 0;
-		}
-		if (!node)
-			r = apply_dir(apply, entry->target, &node);
-		if (r >= 0 && !S_ISDIR(node->mode))
-			return error_set(-ENOTDIR, "opaque marker in a non-directory");
-		if (r >= 0)
-			node_clear_children(node);
-		return r;
-	}
-	if (entry->kind == CONVERT_OPAQUE) {
-		r = apply_dir(apply, entry->target, &node);
-		if (r >= 0)
-			node->opaque = true;
-		return r;
+		node = node_lookup(apply->root, entry->target);
+		if (node && node != apply->root)
+			node_remove(node);
+		return 0;
 	}
 	r = apply_dir(apply, dir_path, &dir);
 	if (r < 0)

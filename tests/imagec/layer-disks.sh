@@ -66,6 +66,23 @@ assert_eq "opaque xattr of a directory deleted and written again" "trusted.overl
 	"$(rdsquashfs -x /c "$top")"
 assert_eq "its contents" new "$(rdsquashfs -l /c "$top" | awk '{ print $NF }')"
 
+# A file replaced by a directory that carries an opaque marker (what overlayfs and tether's
+# commit write): the directory replaces the file in both kinds of disks.
+mkdir -p "$WORK/fd1" "$WORK/fd2/g"
+echo file >"$WORK/fd1/g"
+: >"$WORK/fd2/g/.wh..wh..opq"
+echo f >"$WORK/fd2/g/f"
+(cd "$WORK/fd1" && tar --numeric-owner -cf "$WORK/fd1.tar" g)
+(cd "$WORK/fd2" && tar --numeric-owner --no-recursion -cf "$WORK/fd2.tar" g g/.wh..wh..opq g/f)
+umoci raw add-layer --image "$WORK/layout:three" --tag fd1 "$WORK/fd1.tar"
+umoci raw add-layer --image "$WORK/layout:fd1" --tag fd2 "$WORK/fd2.tar"
+"$IMAGEC" import --tag filedir:1 "oci:$WORK/layout:fd2" >/dev/null
+top=$("$IMAGEC" disk filedir:1 | tail -n 1)
+assert_eq "opaque xattr of the directory over a file" "trusted.overlay.opaque=y" \
+	"$(rdsquashfs -x /g "$top")"
+flat=$("$IMAGEC" disk --flatten filedir:1)
+assert_eq "the flattened directory" "f" "$(rdsquashfs -l /g "$flat" | awk '{ print $NF }')"
+
 # The bottom layer's disk is keyed by its diffID (its chainID).
 diff_id=$("$IMAGEC" inspect three:1 | grep -m1 -o '"diffID": "sha256:[0-9a-f]*"' | cut -d: -f3)
 assert_eq "bottom layer disk" "$STORE/disks/layer/${diff_id%\"}.sqfs" "$(head -n 1 "$WORK/disks")"
