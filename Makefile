@@ -64,13 +64,13 @@ SHELL_SCRIPTS := scripts/bootstrap scripts/debian-fetch scripts/build-sysroot \
 	scripts/qemu-boot scripts/stamp scripts/mkimage-busybox scripts/mkimage-debian \
 	scripts/mkconfig-disk scripts/run-demo scripts/mkimage-default initramfs/mkinitramfs \
 	iso/mkiso tests/run bench/run $(wildcard tests/boot/*.sh) $(wildcard tests/imagec/*.sh) \
-	$(wildcard tests/cvm/*.sh) \
+	$(wildcard tests/cvm/*.sh) $(wildcard tests/slow/*.sh) \
 	.ci/run
 C_FILES := $(wildcard tether/*.[ch] imagec/*.[ch] cvm/*.[ch] common/*.[ch] tests/unit/*.[ch] \
 	tests/fuzz/*.[ch] tests/imagec/*.c tests/tools/*.[ch])
 
 .PHONY: all tether imagec cvm initramfs iso kernel sysroot bootstrap run check unit lint format \
-	clean bench
+	clean bench check-slow
 
 all: $(B)/tether $(B)/vmlinuz $(B)/initramfs.cpio.gz $(B)/tether.iso $(B)/imagec $(B)/cvm
 
@@ -222,6 +222,12 @@ check:
 	scripts/bootstrap
 	$(MAKE) all $(UNIT_BINS) $(FUZZ_BINS) $(TEST_HELPERS)
 	tests/run $(B)
+
+# The slow tests: a real Debian image through registry, imagec and cvm.
+check-slow:
+	scripts/bootstrap
+	$(MAKE) all $(TEST_HELPERS)
+	tests/run $(B) slow
 
 # Speed and memory against references measured in the same run: bench/results.md.
 bench:
