@@ -43,10 +43,12 @@ cvm_run debian:bookworm apt-get --version
 assert_status 0
 grep -q '^apt [0-9]' "$WORK/out" || fail "apt-get --version: $(head -n 2 "$WORK/out")"
 
+# shellcheck disable=SC2016 # for perl
 cvm_run debian:bookworm perl -e 'print join(",", map { $_ * 7 } 1 .. 3), "\n"'
 assert_status 0
 assert_eq "perl" "7,14,21" "$(cat "$WORK/out")"
 
+# shellcheck disable=SC2016 # for the workload's shell
 cvm_run -u app debian:bookworm sh -c 'echo "$(id -un) $(id -u) $HOME"'
 assert_status 0
 assert_eq "the user from the image's passwd" "app 1000 /home/app" "$(cat "$WORK/out")"
