@@ -40,7 +40,7 @@ status=0
 TMPDIR="$WORK" "$BUILD/cvm" run --kernel "$BUILD/vmlinuz" \
 	--initrd "${BUILD_INITRAMFS:-$BUILD/initramfs.cpio.gz}" --console "$console.raw" \
 	--events "$events" --rootfs "$(copy_disk "$IMAGE/rootfs.ext4" root.ext4)" \
-	-v "$WORK/probe.ext4:/probe:ro" sh /probe/probe.sh \
+	-v "$(cd "$WORK" && pwd)/probe.ext4:/probe:ro" sh /probe/probe.sh \
 	>"$WORK/stdout.txt" 2>"$WORK/stderr.txt" || status=$?
 strip_console
 [ "$status" = 0 ] || fail "cvm exited with status $status: $(cat "$WORK/stderr.txt")"

@@ -13,7 +13,7 @@ status=0
 TMPDIR="$WORK" "$BUILD/cvm" run --kernel "$BUILD/vmlinuz" \
 	--initrd "${BUILD_INITRAMFS:-$BUILD/initramfs.cpio.gz}" --console "$console.raw" \
 	--events "$events" --rootfs "$(copy_disk "$IMAGE/rootfs.ext4" root.ext4)" \
-	-v "$WORK/blob.ext4:/blob:ro" -i \
+	-v "$(cd "$WORK" && pwd)/blob.ext4:/blob:ro" -i \
 	sh -c 'cat /blob/random; echo err-line >&2; tr a-z A-Z >&2; exit 7' \
 	<"$WORK/stdin.txt" >"$WORK/stdout.bin" 2>"$WORK/stderr.bin" || status=$?
 strip_console
