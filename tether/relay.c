@@ -13,6 +13,7 @@
 #include "vport.h"
 
 #define HOST_CHECK_MS 50
+#define STALL_CHECK_MS 250
 /* How long a workload may wait on a port nobody has opened before it is said. */
 #define WAITING_NOTICE_MS 5000
 
@@ -159,14 +160,18 @@ size_t relay_pollfds(struct relay *relay, struct pollfd fds[2], int *timeout_ms)
 	if (relay->pipe_fd >= 0 && relay->tail < RELAY_BUFFER_SIZE)
 		fds[n++] = (struct pollfd){ .fd = relay->pipe_fd, .events = POLLIN };
 	if (!buffer_empty(relay)) {
+		int left = clock_ms_until(relay->retry_at_ms);
+
+		/*
+		 * Waiting for room in the port's queue, the host's leaving is looked at on the
+		 * timer too: the port's POLLHUP is not waited for once it is writable again.
+		 */
 		if (relay->host_connected) {
 			fds[n++] = (struct pollfd){ .fd = relay->port_fd, .events = POLLOUT };
-		} else {
-			int left = clock_ms_until(relay->retry_at_ms);
-
-			if (*timeout_ms < 0 || left < *timeout_ms)
-				*timeout_ms = left;
+			left = STALL_CHECK_MS;
 		}
+		if (*timeout_ms < 0 || left < *timeout_ms)
+			*timeout_ms = left;
 	}
 	return n;
 }
