@@ -164,7 +164,9 @@ module_obj = $(patsubst %.c,$(B)/$(1)/%.o,$(filter-out $(UNIT_COMMON),$(call mod
 TEST_DEPS_imagec_ref := imagec/digest.c imagec/error.c
 TEST_DEPS_imagec_auth := imagec/error.c
 TEST_DEPS_imagec_convert := imagec/error.c
-IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lpthread
+TEST_DEPS_imagec_layer := imagec/digest.c imagec/error.c
+TEST_DEPS_imagec_progress := imagec/digest.c
+IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lz -lpthread
 
 # test_cvm_NAME links cvm/NAME.c, the cvm modules it calls, and the host libraries.
 TEST_DEPS_cvm_vmconfig := cvm/options.c

@@ -16,7 +16,8 @@
 #include "catalog.h"
 #include "error.h"
 #include "image.h"
-#include "import.h"
+#include "layer.h"
+#include "progress.h"
 
 #define PULL_ATTEMPTS 5
 #define PULL_REDIRECTS 5
@@ -33,6 +34,7 @@ struct session {
 	char *base; /* "https://host" */
 	pthread_mutex_t lock;
 	char *authorization; /* "Authorization: ..." once known, under lock */
+	struct progress *progress;
 };
 
 /* What one HTTP exchange returned. */
@@ -46,6 +48,9 @@ struct response {
 	size_t body_size;
 	size_t body_max;
 	struct store_blob_writer *writer; /* blob bodies go here when set */
+	struct layer_stream *stream;	  /* and a layer's also here, to check its diffID */
+	struct progress *progress;
+	int progress_entry;
 	int write_error;
 };
 
@@ -56,7 +61,11 @@ static void response_reset(struct response *response)
 	free(response->authenticate);
 	free(response->location);
 	free(response->body);
-	*response = (struct response){ .body_max = response->body_max, .writer = response->writer };
+	*response = (struct response){ .body_max = response->body_max,
+				       .writer = response->writer,
+				       .stream = response->stream,
+				       .progress = response->progress,
+				       .progress_entry = response->progress_entry };
 }
 
 static size_t pull_header(char *buffer, size_t size, size_t count, void *userdata)
@@ -107,7 +116,13 @@ static size_t pull_body(char *buffer, size_t size, size_t count, void *userdata)
 	/* Only a successful blob response streams to the store; error bodies stay in memory. */
 	if (response->writer && (response->status == 200 || response->status == 206)) {
 		response->write_error = store_blob_write(response->writer, buffer, length);
-		return response->write_error < 0 ? 0 : length;
+		if (response->write_error < 0)
+			return 0;
+		if (response->stream)
+			layer_stream_write(response->stream, buffer, length);
+		progress_bytes(response->progress, response->progress_entry,
+			       (long long)response->writer->hasher.size);
+		return length;
 	}
 	if (response->body_size + length > response->body_max)
 		return 0;
@@ -483,29 +498,40 @@ static int pull_manifest(struct session *session, const char *reference, char **
 	return r;
 }
 
-static void pull_progress(struct session *session, const char *digest, long long size,
-			  const char *status)
+/* A layer's diffID, computed as it arrived (stream) or from the store, against the config's. */
+static int pull_check_diff_id(const char *digest, const char *diff_id, struct layer_stream *stream,
+			      const char *path)
 {
-	if (session->options->json) {
-		pthread_mutex_lock(&session->lock);
-		printf("{\"event\":\"blob\",\"digest\":\"%s\",\"size\":%lld,\"status\":\"%s\"}\n",
-		       digest, size, status);
-		fflush(stdout);
-		pthread_mutex_unlock(&session->lock);
-	} else if (isatty(STDERR_FILENO)) {
-		fprintf(stderr, "%.19s  %10lld bytes  %s\n", digest, size, status);
-	}
+	char found[DIGEST_STRING_LEN + 1];
+	int r = stream ? layer_stream_end(stream, found) : layer_diff_id(path, found);
+
+	if (r < 0)
+		return error_set(r, "layer '%s': %s", digest, error_message());
+	if (strcmp(found, diff_id) != 0)
+		return error_set(-EBADMSG,
+				 "layer '%s' unpacks to diffID '%s', the config says '%s'", digest,
+				 found, diff_id);
+	return 0;
 }
 
-/* Fetch one blob into the store unless it is there; another imagec fetching it is waited for. */
+/*
+ * Fetch one blob into the store unless it is there; another imagec fetching it is waited for.
+ * A layer (diff_id set) is checked against its diffID too: while it downloads, or from the
+ * store when it was there already. entry is its line in the progress display.
+ */
 static int pull_blob(struct store *store, struct session *session, const char *digest,
-		     long long size)
+		     long long size, const char *diff_id, int entry)
 {
 	_cleanup_close_ int lock = -1;
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char *request = NULL;
 	struct store_blob_writer writer;
-	struct response response = { .body_max = 64 * 1024, .writer = &writer };
+	struct layer_stream stream = { .read_fd = -1, .write_fd = -1 };
+	struct response response = { .body_max = 64 * 1024,
+				     .writer = &writer,
+				     .stream = diff_id ? &stream : NULL,
+				     .progress = session->progress,
+				     .progress_entry = entry };
 	char what[128];
 	int r = store_blob_path(store, digest, &path);
 
@@ -515,8 +541,10 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 	if (lock < 0)
 		return lock;
 	if (access(path, F_OK) == 0) {
-		pull_progress(session, digest, size, "present");
-		return 0;
+		progress_state(session->progress, entry, diff_id ? "verifying" : "present");
+		r = diff_id ? pull_check_diff_id(digest, diff_id, NULL, path) : 0;
+		progress_state(session->progress, entry, r >= 0 ? "present" : "failed");
+		return r;
 	}
 	snprintf(what, sizeof(what), "blob '%s'", digest);
 	if (asprintf(&request, "blobs/%s", digest) < 0)
@@ -524,7 +552,12 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 	for (int start = 0; start < 2; start++) {
 		r = store_blob_begin(store, &writer);
 		if (r < 0)
-			return r;
+			break;
+		if (diff_id && (r = layer_stream_begin(&stream)) < 0) {
+			store_blob_abort(&writer);
+			break;
+		}
+		progress_state(session->progress, entry, "downloading");
 		r = pull_fetch(session, request, NULL, &response);
 		if (r >= 0)
 			r = pull_check_status(session, &response, what);
@@ -532,12 +565,15 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 			r = store_blob_commit(&writer, digest, size, NULL);
 		else
 			store_blob_abort(&writer);
+		if (diff_id && r >= 0)
+			r = pull_check_diff_id(digest, diff_id, &stream, NULL);
+		else if (diff_id)
+			layer_stream_abort(&stream);
 		response_reset(&response);
 		if (r != -EAGAIN)
 			break;
 	}
-	if (r >= 0)
-		pull_progress(session, digest, size, "done");
+	progress_state(session->progress, entry, r >= 0 ? "done" : "failed");
 	return r;
 }
 
@@ -546,6 +582,7 @@ struct pull_workers {
 	struct store *store;
 	struct session *session;
 	const struct image *image;
+	const int *entries; /* each layer's line in the progress display */
 	size_t next;
 	int error;
 	char message[1024];
@@ -567,7 +604,8 @@ static void *pull_worker(void *userdata)
 		if (i >= workers->image->layer_count)
 			return NULL;
 		r = pull_blob(workers->store, workers->session, workers->image->layers[i].digest,
-			      workers->image->layers[i].size);
+			      workers->image->layers[i].size, workers->image->layers[i].diff_id,
+			      workers->entries[i]);
 		if (r < 0) {
 			pthread_mutex_lock(&workers->session->lock);
 			if (workers->error >= 0) {
@@ -582,11 +620,18 @@ static void *pull_worker(void *userdata)
 
 static int pull_layers(struct store *store, struct session *session, const struct image *image)
 {
+	_cleanup_free_ int *entries = calloc(image->layer_count + 1, sizeof(*entries));
 	struct pull_workers workers = { .store = store, .session = session, .image = image };
 	pthread_t threads[PULL_PARALLEL];
 	size_t count = image->layer_count < PULL_PARALLEL ? image->layer_count : PULL_PARALLEL;
 	size_t started = 0;
 
+	if (!entries)
+		return -ENOMEM;
+	for (size_t i = 0; i < image->layer_count; i++)
+		entries[i] = progress_add(session->progress, image->layers[i].digest,
+					  image->layers[i].size);
+	workers.entries = entries;
 	for (; started < count; started++) {
 		if (pthread_create(&threads[started], NULL, pull_worker, &workers) != 0)
 			break;
@@ -652,6 +697,13 @@ static int pull_resolve(struct session *session, struct image *image, char **ret
 	return error_set(-ELOOP, "indexes nested too deep");
 }
 
+static enum progress_mode pull_progress_mode(const struct pull_options *options)
+{
+	if (options->json)
+		return PROGRESS_JSON;
+	return isatty(STDERR_FILENO) ? PROGRESS_TERMINAL : PROGRESS_NONE;
+}
+
 int pull_image(struct store *store, const char *text, const struct pull_options *options,
 	       char *ret_digest)
 {
@@ -668,6 +720,8 @@ int pull_image(struct store *store, const char *text, const struct pull_options 
 	if (r < 0)
 		return r;
 	session.ref = &ref;
+	session.progress =
+		progress_new(pull_progress_mode(options), options->json ? stdout : stderr);
 	pthread_mutex_init(&session.lock, NULL);
 	if (asprintf(&session.base, "%s://%s", options->insecure_http ? "http" : "https",
 		     ref_api_host(&ref)) < 0)
@@ -675,7 +729,7 @@ int pull_image(struct store *store, const char *text, const struct pull_options 
 	if (r >= 0)
 		r = pull_resolve(&session, &image, &manifest, &manifest_size);
 	if (r >= 0)
-		r = pull_blob(store, &session, image.config_digest, image.config_size);
+		r = pull_blob(store, &session, image.config_digest, image.config_size, NULL, -1);
 	if (r >= 0)
 		r = store_blob_read(store, image.config_digest, STORE_JSON_MAX, &config,
 				    &config_size);
@@ -687,11 +741,14 @@ int pull_image(struct store *store, const char *text, const struct pull_options 
 		r = store_blob_put(store, manifest, manifest_size, stored);
 	if (r >= 0 && ref.tag && !(name = ref_tag_name(&ref)))
 		r = -ENOMEM;
+	/* Every layer was checked against its diffID as it came: the image can be listed. */
 	if (r >= 0)
-		r = import_finish(store, &image, name, options->host);
+		r = catalog_add(store, image.manifest_digest, image.manifest_size,
+				image.manifest_media_type, name, options->host);
 	if (r >= 0)
 		memcpy(ret_digest, image.manifest_digest, DIGEST_STRING_LEN + 1);
 	image_free(&image);
+	progress_free(session.progress);
 	free(session.base);
 	free(session.authorization);
 	pthread_mutex_destroy(&session.lock);

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+/* A layer's diffID from its file and from its bytes as they arrive, which must agree. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "../../imagec/digest.h"
+#include "../../imagec/error.h"
+#include "../../imagec/layer.h"
+
+#define TAR_SIZE (3 * 1024 * 1024 + 17)
+
+static unsigned char *tar;
+static unsigned char *gz;
+static size_t gz_size;
+
+/* Bytes that compress poorly, so the compressed form is megabytes too. */
+static int setup(void **state)
+{
+	unsigned long state_word = 12345;
+	uLongf bound;
+	z_stream z = { 0 };
+
+	(void)state;
+	tar = malloc(TAR_SIZE);
+	for (size_t i = 0; i < TAR_SIZE; i++) {
+		state_word = state_word * 1103515245 + 12345;
+		tar[i] = (unsigned char)(state_word >> 16);
+	}
+	bound = compressBound(TAR_SIZE) + 64;
+	gz = malloc(bound);
+	/* windowBits 31: a gzip stream, as layers are. */
+	if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	z.next_in = tar;
+	z.avail_in = TAR_SIZE;
+	z.next_out = gz;
+	z.avail_out = (uInt)bound;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		return -1;
+	gz_size = z.total_out;
+	deflateEnd(&z);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(tar);
+	free(gz);
+	return 0;
+}
+
+static void write_file(const char *path, const void *bytes, size_t size)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, size, f), size);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The stream's diffID, the bytes given in pieces of chunk bytes. */
+static int stream_diff_id(const void *bytes, size_t size, size_t chunk, char *ret)
+{
+	struct layer_stream stream;
+	const unsigned char *p = bytes;
+
+	assert_int_equal(layer_stream_begin(&stream), 0);
+	for (size_t at = 0; at < size; at += chunk)
+		layer_stream_write(&stream, p + at, size - at < chunk ? size - at : chunk);
+	return layer_stream_end(&stream, ret);
+}
+
+static void test_layer_stream_matches_file_for_gzip_and_plain(void **state)
+{
+	char expected[DIGEST_STRING_LEN + 1], from_file[DIGEST_STRING_LEN + 1];
+	char from_stream[DIGEST_STRING_LEN + 1];
+	char path[] = "/tmp/test_imagec_layer.XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(digest_of_buffer(tar, TAR_SIZE, expected), 0);
+
+	write_file(path, gz, gz_size);
+	assert_int_equal(layer_diff_id(path, from_file), 0);
+	assert_string_equal(from_file, expected);
+	/* Pieces of every size the network hands over: one byte, odd sizes, all at once. */
+	assert_int_equal(stream_diff_id(gz, gz_size, 1 << 20, from_stream), 0);
+	assert_string_equal(from_stream, expected);
+	assert_int_equal(stream_diff_id(gz, gz_size, 4093, from_stream), 0);
+	assert_string_equal(from_stream, expected);
+	assert_int_equal(stream_diff_id(gz, 4096, 1, from_stream), -EBADMSG);
+	assert_int_equal(stream_diff_id(gz, gz_size, gz_size, from_stream), 0);
+	assert_string_equal(from_stream, expected);
+
+	/* An uncompressed layer is its own tar. */
+	write_file(path, tar, TAR_SIZE);
+	assert_int_equal(layer_diff_id(path, from_file), 0);
+	assert_string_equal(from_file, expected);
+	assert_int_equal(stream_diff_id(tar, TAR_SIZE, 65536, from_stream), 0);
+	assert_string_equal(from_stream, expected);
+	unlink(path);
+}
+
+static void test_layer_stream_refuses_broken_gzip_without_blocking_the_writer(void **state)
+{
+	char diff_id[DIGEST_STRING_LEN + 1];
+	unsigned char *broken = malloc(gz_size);
+
+	(void)state;
+	/* A gzip header, then deflate data with a byte gone wrong: megabytes still follow, and
+	 * the writer must not wait on a reader that has given up. */
+	memcpy(broken, gz, gz_size);
+	for (size_t i = 10; i < 200; i++)
+		broken[i] ^= 0x5a;
+	error_clear();
+	assert_int_equal(stream_diff_id(broken, gz_size, 65536, diff_id), -EBADMSG);
+	assert_non_null(error_message());
+	assert_non_null(strstr(error_message(), "cannot decompress: "));
+	free(broken);
+}
+
+static void test_layer_stream_truncated_gzip_is_an_error(void **state)
+{
+	char diff_id[DIGEST_STRING_LEN + 1];
+
+	(void)state;
+	error_clear();
+	assert_int_equal(stream_diff_id(gz, gz_size / 2, 65536, diff_id), -EBADMSG);
+	assert_non_null(strstr(error_message(), "cannot decompress: "));
+}
+
+static void test_layer_stream_abort_keeps_the_reason_at_hand(void **state)
+{
+	struct layer_stream stream;
+
+	(void)state;
+	assert_int_equal(layer_stream_begin(&stream), 0);
+	layer_stream_write(&stream, gz, 1000);
+	error_set(-EBADMSG, "content of 'x' hashes to 'y'");
+	layer_stream_abort(&stream);
+	assert_string_equal(error_message(), "content of 'x' hashes to 'y'");
+	/* A second abort does nothing. */
+	layer_stream_abort(&stream);
+	assert_false(stream.running);
+}
+
+static void test_layer_file_errors_name_the_file(void **state)
+{
+	char diff_id[DIGEST_STRING_LEN + 1];
+
+	(void)state;
+	assert_int_equal(layer_diff_id("/nonexistent/layer", diff_id), -ENOENT);
+	assert_string_equal(error_message(),
+			    "open '/nonexistent/layer': No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layer_stream_matches_file_for_gzip_and_plain),
+		cmocka_unit_test(test_layer_stream_refuses_broken_gzip_without_blocking_the_writer),
+		cmocka_unit_test(test_layer_stream_truncated_gzip_is_an_error),
+		cmocka_unit_test(test_layer_stream_abort_keeps_the_reason_at_hand),
+		cmocka_unit_test(test_layer_file_errors_name_the_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
