@@ -307,8 +307,12 @@ int catalog_resolve(const struct store *store, const char *host, const char *tex
 	r = catalog_resolve_in(store, host, json_object_get(index, "manifests"), text, ret_digest);
 	json_decref(index);
 	if (r == -ENOENT)
-		return error_set(r, "no image '%s' in the store '%s'%s%s", text, store->root,
-				 host ? " for host " : "", host ? host : "");
+		return error_set(r, "no image '%s' in the store '%s'%s%s%s", text, store->root,
+				 host ? " for host " : "", host ? host : "",
+				 strlen(text) < 4 &&
+						 strspn(text, "0123456789abcdef") == strlen(text)
+					 ? " (an ID prefix has 4 hex digits at least)"
+					 : "");
 	return r;
 }
 

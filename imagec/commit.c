@@ -201,6 +201,11 @@ int commit_image(struct store *store, const struct commit_options *options, char
 		r = image_load(store, parent_digest, &parent);
 	if (r >= 0 && parent.layer_count + 1 > IMAGE_LAYERS_MAX)
 		r = error_set(-E2BIG, "the parent has %zu layers already", parent.layer_count);
+	if (r >= 0 && options->dry_run) {
+		memcpy(ret_digest, parent_digest, sizeof(parent_digest));
+		image_free(&parent);
+		return 0;
+	}
 	if (r >= 0)
 		r = store_layer(store, options->layer_path, &layer);
 	if (r >= 0)

@@ -120,7 +120,9 @@ int gc_collect(struct store *store)
 	if (r >= 0)
 		r = gc_sweep(store, "tmp", "", keep_tmp, &tmp);
 	if (r >= 0)
-		printf("removed %d blobs, %d disks, %d temporary files\n", blobs, disks, tmp);
+		printf("removed %d blob%s, %d disk%s, %d temporary file%s\n", blobs,
+		       blobs == 1 ? "" : "s", disks, disks == 1 ? "" : "s", tmp,
+		       tmp == 1 ? "" : "s");
 	json_decref(live.blobs);
 	json_decref(live.disks);
 	json_decref(keep_tmp);

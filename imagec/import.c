@@ -365,6 +365,22 @@ static int import_image(struct store *store, struct import_layout *layout, const
 	return r;
 }
 
+/* Two names of one tag, as written or once parsed ("busybox:1", "docker.io/library/busybox:1"). */
+static bool import_same_tag(const char *a, const char *b)
+{
+	_cleanup_free_ char *full_a = NULL, *full_b = NULL;
+	bool same;
+
+	if (!a || !b)
+		return false;
+	if (strcmp(a, b) == 0)
+		return true;
+	same = catalog_tag_name(a, &full_a) >= 0 && catalog_tag_name(b, &full_b) >= 0 &&
+	       strcmp(full_a, full_b) == 0;
+	error_clear();
+	return same;
+}
+
 /* The manifest descriptor of index.json that tag names (or the only one when tag is NULL). */
 static int import_choose(struct import_layout *layout, json_t *index, const char *tag, json_t **ret)
 {
@@ -380,7 +396,7 @@ static int import_choose(struct import_layout *layout, json_t *index, const char
 		const char *name = json_string_value(
 			json_object_get(json_object_get(entry, "annotations"), CATALOG_REF_NAME));
 
-		if (!tag || (name && strcmp(name, tag) == 0)) {
+		if (!tag || import_same_tag(name, tag)) {
 			if (found)
 				return error_set(-EINVAL,
 						 "%s holds several images: name one with :TAG",
@@ -581,8 +597,7 @@ static int import_docker_archive(struct store *store, struct import_layout *layo
 		}
 		json_array_foreach(repo_tags, j, repo_tag)
 		{
-			if (source_tag && json_is_string(repo_tag) &&
-			    strcmp(json_string_value(repo_tag), source_tag) == 0)
+			if (source_tag && import_same_tag(json_string_value(repo_tag), source_tag))
 				found = entry;
 		}
 	}
@@ -648,23 +663,12 @@ static int import_docker_archive(struct store *store, struct import_layout *layo
 	return r;
 }
 
-/* Split "PATH[:TAG]": PATH is the whole text when that exists. */
+/*
+ * Split "PATH[:TAG]" as skopeo does for oci: and docker-archive: (where the tag itself is
+ * NAME:TAG): PATH is the whole text when that exists, else the text up to the first colon at
+ * which an existing path ends. When none exists, PATH is the whole text, for the error.
+ */
 static int import_split(const char *text, char **ret_path, char **ret_tag)
-{
-	const char *colon = strrchr(text, ':');
-
-	*ret_tag = NULL;
-	if (access(text, F_OK) == 0 || !colon || strchr(colon, '/')) {
-		*ret_path = strdup(text);
-		return *ret_path ? 0 : -ENOMEM;
-	}
-	*ret_path = strndup(text, (size_t)(colon - text));
-	*ret_tag = strdup(colon + 1);
-	return *ret_path && *ret_tag ? 0 : -ENOMEM;
-}
-
-/* docker-archive:FILE[:NAME:TAG]: the name itself holds a colon. */
-static int import_split_docker(const char *text, char **ret_path, char **ret_tag)
 {
 	const char *colon = strchr(text, ':');
 
@@ -672,7 +676,9 @@ static int import_split_docker(const char *text, char **ret_path, char **ret_tag
 	while (colon && access(text, F_OK) != 0) {
 		_cleanup_free_ char *path = strndup(text, (size_t)(colon - text));
 
-		if (path && access(path, F_OK) == 0) {
+		if (!path)
+			return -ENOMEM;
+		if (access(path, F_OK) == 0) {
 			*ret_path = take_ptr(path);
 			*ret_tag = strdup(colon + 1);
 			return *ret_tag ? 0 : -ENOMEM;
@@ -712,7 +718,7 @@ int import_source(struct store *store, const char *source, const char *tag, cons
 		if (r >= 0 && !index)
 			r = error_set(-ENOENT, "%s: no index.json: not an OCI layout", source);
 	} else if (strncmp(source, "docker-archive:", 15) == 0) {
-		r = import_split_docker(source + 15, &path, &source_tag);
+		r = import_split(source + 15, &path, &source_tag);
 		if (r >= 0)
 			r = import_open_archive(store, path, source, &layout);
 		if (r >= 0)

@@ -38,6 +38,7 @@ struct options {
 	char *parent;
 	char *author;
 	char *message;
+	bool dry_run;
 	struct platform platform;
 	char **args;
 	int arg_count;
@@ -49,19 +50,22 @@ static void usage(FILE *out)
 	      "  pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS | --creds-file FILE]\n"
 	      "       [--insecure-http] [--json] REF\n"
 	      "  import [--tag NAME:TAG] [--platform OS/ARCH[/VARIANT]] SOURCE\n"
-	      "         SOURCE: oci:DIR[:TAG] oci-archive:FILE[:TAG] docker-archive:FILE\n"
+	      "         SOURCE: oci:DIR[:TAG] oci-archive:FILE[:TAG]\n"
+	      "                 docker-archive:FILE[:NAME:TAG]\n"
 	      "  list [--json]            images, their IDs and tags\n"
 	      "  inspect REF              an image's metadata as JSON\n"
 	      "  tag SRC NAME:TAG         tag an image (for --host only, when given)\n"
 	      "  untag NAME:TAG           remove a tag\n"
 	      "  rm REF                   remove an image and its tags\n"
-	      "  disk [--flatten] REF      make the image's squashfs disks; print them bottom "
-	      "first\n"
+	      "  disk [--flatten] REF     make the image's squashfs disks, print them bottom up\n"
 	      "  commit --from LAYER.tar --parent REF [--author A] [--message M] NAME:TAG\n"
 	      "                           a new image: REF plus a layer tether committed\n"
+	      "  commit --dry-run --parent REF NAME:TAG\n"
+	      "                           check the name and the parent; write nothing\n"
 	      "  gc                       delete blobs and disks no image uses\n"
 	      "  verify                   re-hash every blob and layer; non-zero on corruption\n"
-	      "REF: NAME:TAG, NAME@sha256:HEX, or a prefix of an image ID (4+ hex digits).\n"
+	      "REF: NAME:TAG, NAME@sha256:HEX, sha256:HEX, or a prefix of an image ID (4+ hex\n"
+	      "digits).\n"
 	      "The store is --store, else $TETHER_STORE, else $XDG_DATA_HOME/tether/store\n"
 	      "(~/.local/share/tether/store).\n",
 	      out);
@@ -83,7 +87,8 @@ static int parse_options(int argc, char **argv, struct options *options)
 		OPT_FROM,
 		OPT_PARENT,
 		OPT_AUTHOR,
-		OPT_MESSAGE
+		OPT_MESSAGE,
+		OPT_DRY_RUN,
 	};
 	static const struct option long_options[] = {
 		{ "store", required_argument, NULL, OPT_STORE },
@@ -99,6 +104,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 		{ "parent", required_argument, NULL, OPT_PARENT },
 		{ "author", required_argument, NULL, OPT_AUTHOR },
 		{ "message", required_argument, NULL, OPT_MESSAGE },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -146,6 +152,9 @@ static int parse_options(int argc, char **argv, struct options *options)
 			break;
 		case OPT_MESSAGE:
 			options->message = optarg;
+			break;
+		case OPT_DRY_RUN:
+			options->dry_run = true;
 			break;
 		case OPT_PLATFORM:
 			r = ref_parse_platform(optarg, &options->platform);
@@ -286,19 +295,30 @@ static int command_list(struct store *store, const struct options *options)
 	printf("%-12s  %s\n", "ID", "TAGS");
 	json_array_foreach(images, i, image)
 	{
-		json_t *tags =
-			catalog_tags_of(images, json_string_value(json_object_get(image, "digest")),
-					options->host != NULL);
+		const char *separator = "  ";
+		const char *host;
+		json_t *host_tags;
 		json_t *tag;
 		size_t j;
 
-		printf("%.12s ", json_string_value(json_object_get(image, "id")));
-		json_array_foreach(tags, j, tag)
+		printf("%.12s", json_string_value(json_object_get(image, "id")));
+		json_array_foreach(json_object_get(image, "tags"), j, tag)
 		{
-			printf(" %s", json_string_value(tag));
+			printf("%s%s", separator, json_string_value(tag));
+			separator = " ";
+		}
+		/* A host's own tags say whose they are: only that host resolves them. */
+		json_object_foreach(json_object_get(image, "hostTags"), host, host_tags)
+		{
+			if (!options->host || strcmp(host, options->host) != 0)
+				continue;
+			json_array_foreach(host_tags, j, tag)
+			{
+				printf("%s%s (host %s)", separator, json_string_value(tag), host);
+				separator = " ";
+			}
 		}
 		printf("\n");
-		json_decref(tags);
 	}
 	json_decref(images);
 	return 0;
@@ -393,11 +413,12 @@ static int command_commit(struct store *store, const struct options *options)
 		.author = options->author,
 		.message = options->message,
 		.host = options->host,
+		.dry_run = options->dry_run,
 	};
 	char digest[DIGEST_STRING_LEN + 1];
 	int r = want_args(options, 1, usage_line);
 
-	if (r == 0 && (!options->from || !options->parent)) {
+	if (r == 0 && ((!options->from && !options->dry_run) || !options->parent)) {
 		fprintf(stderr, "imagec: usage: imagec %s\n", usage_line);
 		r = -EINVAL;
 	}
@@ -405,10 +426,13 @@ static int command_commit(struct store *store, const struct options *options)
 		return r;
 	commit.name = options->args[1];
 	r = commit_image(store, &commit, digest);
+	if (r < 0 && options->dry_run)
+		return error_report(r, "commit on '%s' as '%s'", options->parent, options->args[1]);
 	if (r < 0)
 		return error_report(r, "commit '%s' on '%s' as '%s'", options->from,
 				    options->parent, options->args[1]);
-	printf("%s\n", digest_hex(digest));
+	if (!options->dry_run)
+		printf("%s\n", digest_hex(digest));
 	return 0;
 }
 

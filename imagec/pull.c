@@ -166,10 +166,29 @@ static const char *pull_error_detail(const struct response *response, char *buf,
 	return buf;
 }
 
+/* Errors that trying again cannot mend: TLS with a server that has none or a bad one, names. */
+static bool pull_curl_error_is_final(CURLcode code)
+{
+	switch (code) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /*
  * One GET of url with headers (and the session's authorization for the registry itself),
  * following redirects by hand so that credentials never go to another URL. Transport errors
- * are -EIO with a reason; the HTTP status is the caller's to judge.
+ * are -EIO with a reason (-EPROTO when a retry cannot help); the HTTP status is the caller's to
+ * judge.
  */
 static int pull_get(struct session *session, const char *url, const char *accept,
 		    long long range_start, struct response *response)
@@ -215,7 +234,13 @@ static int pull_get(struct session *session, const char *url, const char *accept
 		curl_slist_free_all(headers);
 		curl_easy_cleanup(curl);
 		if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && response->write_error < 0))
-			return error_set(-EIO, "GET '%s': %s", current, curl_easy_strerror(code));
+			return error_set(pull_curl_error_is_final(code) ? -EPROTO : -EIO,
+					 "GET '%s': %s%s", current, curl_easy_strerror(code),
+					 code == CURLE_SSL_CONNECT_ERROR && to_registry &&
+							 strncmp(current, "https:", 6) == 0
+						 ? " (a registry that speaks plain HTTP needs "
+						   "--insecure-http)"
+						 : "");
 		if (response->write_error < 0)
 			return response->write_error;
 		if (response->status < 300 || response->status >= 400 || !response->location)

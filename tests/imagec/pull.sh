@@ -68,6 +68,10 @@ assert_fails_with "registry '$REGISTRY' has no manifest 'nope' of 'oci/bb' (404 
 assert_eq "blobs after a missing tag" "" "$(ls "$WORK/empty/blobs/sha256")"
 assert_eq "index after a missing tag" '{"schemaVersion":2,"manifests":[]}' "$(cat "$WORK/empty/index.json")"
 
+# HTTPS to a registry that speaks HTTP: a hint (and no retries, which cannot mend it).
+assert_fails_with "GET 'https://$REGISTRY/v2/oci/bb/manifests/1': SSL connect error (a registry that speaks plain HTTP needs --insecure-http)" \
+	"$IMAGEC" --store "$WORK/empty" pull "$REGISTRY/oci/bb:1"
+
 # A digest that is not hex never becomes a request or a path.
 assert_fails_with "digest 'sha256:../../x' is not sha256: and 64 lowercase hex" \
 	"$IMAGEC" pull --insecure-http "$REGISTRY/oci/bb@sha256:../../x"

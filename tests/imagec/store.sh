@@ -28,6 +28,23 @@ assert_eq "docker-archive chainID" "$(grep chainID "$WORK/oci.json")" \
 grep -q '"mediaType": "application/vnd.oci.image.layer.v1.tar"' "$WORK/docker.json" ||
 	fail "docker-archive layer is not an uncompressed tar"
 
+# Tags that hold a colon themselves, as skopeo splits them (at the first colon where the path
+# ends) and as this store writes them: one store imports from another; a docker archive's
+# RepoTags match however the name is written.
+assert_eq "oci: from another store, full name" "$id" \
+	"$("$IMAGEC" --store "$WORK/second" import "oci:$STORE:docker.io/library/busybox:1")"
+assert_eq "oci: from another store, short name" "$id" \
+	"$("$IMAGEC" --store "$WORK/second" import "oci:$STORE:busybox:1")"
+skopeo copy -q "oci:$WORK/layout:latest" "oci-archive:$WORK/colon.tar:team/app:v2"
+assert_eq "oci-archive tag with a colon" "$id" \
+	"$("$IMAGEC" --store "$WORK/second" import "oci-archive:$WORK/colon.tar:team/app:v2")"
+skopeo copy -q "oci:$WORK/layout:latest" "docker-archive:$WORK/hub.tar:imp/bb:1"
+tar -xOf "$WORK/hub.tar" manifest.json | grep -qF '"RepoTags":["docker.io/imp/bb:1"]' ||
+	fail "skopeo wrote other RepoTags: $(tar -xOf "$WORK/hub.tar" manifest.json)"
+"$IMAGEC" --store "$WORK/second" import "docker-archive:$WORK/hub.tar:imp/bb:1" >/dev/null
+assert_fails_with "docker.tar:example.com/team/app:8: no image 'example.com/team/app:8'" \
+	"$IMAGEC" --store "$WORK/second" import "docker-archive:$WORK/docker.tar:example.com/team/app:8"
+
 # Docker 25+ writes an OCI layout beside manifest.json: the original manifest is kept.
 mkdir -p "$WORK/d25"
 skopeo copy -q "oci:$WORK/layout:latest" "oci:$WORK/d25:latest"
@@ -54,7 +71,9 @@ grep -qF '"tags":["docker.io/library/busybox:1","docker.io/library/archive:v1","
 assert_eq "by digest" "$id" "$("$IMAGEC" inspect "busybox@sha256:$id" | sed -n 's/^  "id": "\(.*\)",/\1/p')"
 short=$(echo "$id" | cut -c1-6)
 assert_eq "by prefix" "$id" "$("$IMAGEC" inspect "$short" | sed -n 's/^  "id": "\(.*\)",/\1/p')"
-assert_fails_with "no image 'abc' in the store" "$IMAGEC" inspect abc
+assert_fails_with "no image 'abc' in the store '$STORE' (an ID prefix has 4 hex digits at least)" \
+	"$IMAGEC" inspect abc
+assert_fails_with "no image 'abcd' in the store '$STORE'\$" "$IMAGEC" inspect abcd
 assert_fails_with "'busybox@sha256:12': 'sha256:12' is not a sha256 digest" \
 	"$IMAGEC" inspect busybox@sha256:12
 
@@ -71,6 +90,11 @@ if "$IMAGEC" inspect busybox:1 | grep -q 'mine:1'; then
 fi
 "$IMAGEC" list --json | tr -d ' \n' | grep -qF '"hostTags":{"alpha":["docker.io/library/mine:1"]}' ||
 	fail "list --json lacks the host tags"
+short_id=$(echo "$id" | cut -c1-12)
+"$IMAGEC" --host alpha list | grep -qx "$short_id  docker.io/library/busybox:1 docker.io/library/archive:v1 docker.io/library/d25:new docker.io/library/mine:1 (host alpha)" ||
+	fail "list for host alpha: $("$IMAGEC" --host alpha list)"
+"$IMAGEC" list | grep -qx "$short_id  docker.io/library/busybox:1 docker.io/library/archive:v1 docker.io/library/d25:new" ||
+	fail "list: $("$IMAGEC" list)"
 assert_fails_with "host name '../x'" "$IMAGEC" --host ../x list
 
 # skopeo and umoci read the store as an OCI layout.
