@@ -13,7 +13,7 @@
 static int run_imagec(const char *imagec_path, const char *store, const char *const *command,
 		      char **ret_output)
 {
-	const char *argv[8];
+	const char *argv[16];
 	size_t argc = 0;
 	int status;
 
@@ -97,6 +97,15 @@ int image_open(const char *imagec_path, const char *store, const char *ref, bool
 	if (r < 0)
 		image_close(ret);
 	return r;
+}
+
+int image_check_commit(const char *imagec_path, const char *store, const char *ref,
+		       const char *name)
+{
+	const char *command[] = { "commit", "--dry-run", "--parent", ref, name, NULL };
+	_cleanup_free_ char *output = NULL;
+
+	return run_imagec(imagec_path, store, command, &output);
 }
 
 void image_close(struct image *image)

@@ -33,4 +33,12 @@ int image_open(const char *imagec_path, const char *store, const char *ref, bool
 	       struct image *ret, char *err, size_t err_size);
 void image_close(struct image *image);
 
+/*
+ * Ask imagec whether name (NAME:TAG) can be committed on top of ref: `imagec commit
+ * --dry-run`, which writes nothing. Returns 0, -ENOENT when imagec refused (its message is
+ * on stderr), or another -errno.
+ */
+int image_check_commit(const char *imagec_path, const char *store, const char *ref,
+		       const char *name);
+
 #endif

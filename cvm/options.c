@@ -384,6 +384,41 @@ static int parse_option(struct options *options, int option, const char *value, 
 	return -EINVAL;
 }
 
+/* Two spellings of one path: equal once repeated and trailing slashes are dropped. */
+static bool same_path(const char *a, const char *b)
+{
+	for (;;) {
+		while (a[0] == '/' && (a[1] == '/' || a[1] == '\0'))
+			a++;
+		while (b[0] == '/' && (b[1] == '/' || b[1] == '\0'))
+			b++;
+		if (*a != *b)
+			return false;
+		if (*a == '\0')
+			return true;
+		a++;
+		b++;
+	}
+}
+
+/* A volume is one VM's disk once: the same one twice, or two at one place, is refused. */
+static int check_volumes(const struct options *options, char *err, size_t err_size)
+{
+	for (size_t i = 0; i < options->volume_count; i++) {
+		const struct options_volume *a = &options->volumes[i];
+
+		for (size_t j = i + 1; j < options->volume_count; j++) {
+			const struct options_volume *b = &options->volumes[j];
+
+			if (a->name && b->name && strcmp(a->name, b->name) == 0)
+				return fail(err, err_size, "volume '%s' is given twice", a->name);
+			if (same_path(a->target, b->target))
+				return fail(err, err_size, "two volumes at '%s'", b->target);
+		}
+	}
+	return 0;
+}
+
 /* What no single option can say: combinations, and what follows the options. */
 static int check_operands(struct options *options, int argc, char **argv, char *err,
 			  size_t err_size)
@@ -399,6 +434,8 @@ static int check_operands(struct options *options, int argc, char **argv, char *
 			    "--commit is for images (their writes are a layer), not --rootfs");
 	if ((options->author || options->message) && !options->commit)
 		return fail(err, err_size, "--author and --message go with --commit");
+	if (check_volumes(options, err, err_size) < 0)
+		return -EINVAL;
 	if (options->rootfs) {
 		options->command = argv + optind;
 		options->command_count = (size_t)(argc - optind);

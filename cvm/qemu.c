@@ -83,7 +83,7 @@ static void add_boot(struct args *args, const struct qemu_vm *vm)
 	add(args, "-initrd");
 	add(args, "%s", vm->initrd);
 	add(args, "-append");
-	add(args, "%s", QEMU_APPEND);
+	add(args, "%s", vm->console_kept ? QEMU_APPEND : QEMU_APPEND_QUIET);
 }
 
 static void add_drives(struct args *args, const struct qemu_vm *vm)

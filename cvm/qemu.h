@@ -12,8 +12,12 @@
 #include <sys/types.h>
 
 #define QEMU_DRIVES_MAX 32
-/* Without it in the command line tether waits 10 s for a disk: long under TCG on a busy host. */
-#define QEMU_APPEND "console=ttyS0 quiet panic=-1 tether.timeout=30"
+/*
+ * Without tether.timeout tether waits 10 s for a disk: long under TCG on a busy host. A
+ * console the user keeps (--console) gets the kernel's and tether's messages: no quiet.
+ */
+#define QEMU_APPEND "console=ttyS0 panic=-1 tether.timeout=30"
+#define QEMU_APPEND_QUIET QEMU_APPEND " quiet"
 
 struct qemu_drive {
 	const char *path;
@@ -36,6 +40,7 @@ struct qemu_vm {
 	unsigned int memory_mib;
 	unsigned int cpus;
 	const char *console; /* file the serial console goes to */
+	bool console_kept;   /* the user reads it: the kernel is not quiet */
 	struct qemu_drive drives[QEMU_DRIVES_MAX];
 	size_t drive_count;
 	struct qemu_port ports[4];

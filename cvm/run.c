@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -73,6 +74,7 @@ static void usage(FILE *out)
 	      "  -m SIZE (256M), --cpus N (1), -i (attach stdin)\n"
 	      "  --stop-signal SIG, --stop-timeout SECONDS (10), --timeout SECONDS\n"
 	      "  --events FILE, --console FILE, --store DIR, --flatten\n"
+	      "  --commit NAME:TAG [--author A] [--message M]  its writes become an image\n"
 	      "  --iso FILE | --kernel FILE --initrd FILE, --rootfs FILE\n"
 	      "see docs/cvm.md\n",
 	      out);
@@ -80,7 +82,9 @@ static void usage(FILE *out)
 
 void run_init(struct run *run)
 {
-	*run = (struct run){ .signal_fd = -1 };
+	*run = (struct run){ .signal_fd = -1, .temp_lock = -1 };
+	for (size_t i = 0; i < ARRAY_SIZE(run->volume_locks); i++)
+		run->volume_locks[i] = -1;
 	hostchan_init(&run->chan);
 }
 
@@ -196,10 +200,77 @@ static const char *temp_path(struct run *run, int which, const char *name)
 	return run->paths[which];
 }
 
+/* The temporary directory holds files only. */
+static void remove_temp_dir(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *entry;
+
+	if (!dir)
+		return;
+	while ((entry = readdir(dir))) {
+		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+			unlinkat(dirfd(dir), entry->d_name, 0);
+	}
+	closedir(dir);
+	rmdir(path);
+}
+
+/*
+ * A cvm killed by SIGKILL leaves its temporary directory behind, scratch disk and all. Every
+ * cvm holds a flock() on TEMP_LOCK in its own directory while it runs: a directory whose lock
+ * can be taken belongs to no running cvm, and is removed.
+ */
+static void remove_stale_temp_dirs(const char *base)
+{
+	DIR *dir = opendir(base);
+	struct dirent *entry;
+
+	if (!dir)
+		return;
+	while ((entry = readdir(dir))) {
+		_cleanup_free_ char *path = NULL, *lock_path = NULL;
+		_cleanup_close_ int lock = -1;
+		struct stat st;
+
+		if (strncmp(entry->d_name, "cvm-", 4) != 0 || strlen(entry->d_name) != 10)
+			continue;
+		if (asprintf(&path, "%s/%s", base, entry->d_name) < 0 ||
+		    asprintf(&lock_path, "%s/" TEMP_LOCK, path) < 0)
+			break;
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		/* No lock file: not a cvm's, or one still being made. */
+		lock = open(lock_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+			remove_temp_dir(path);
+	}
+	closedir(dir);
+}
+
+/*
+ * The lock is taken under another name and then renamed into place, so that no other cvm
+ * ever finds this directory's lock file unlocked.
+ */
+static int lock_temp_dir(struct run *run)
+{
+	_cleanup_free_ char *taking = NULL, *lock = NULL;
+
+	if (asprintf(&taking, "%s/" TEMP_LOCK ".new", run->temp_dir) < 0 ||
+	    asprintf(&lock, "%s/" TEMP_LOCK, run->temp_dir) < 0)
+		return -ENOMEM;
+	run->temp_lock = open(taking, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (run->temp_lock < 0 || flock(run->temp_lock, LOCK_EX) < 0 || rename(taking, lock) < 0)
+		return negative_errno();
+	return 0;
+}
+
 static int make_temp_dir(struct run *run)
 {
 	const char *base = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/var/tmp";
+	int r;
 
+	remove_stale_temp_dirs(base);
 	/* Not /tmp by default: it is often a tmpfs, and the scratch disk's writes would be RAM. */
 	if (asprintf(&run->temp_dir, "%s/cvm-XXXXXX", base) < 0)
 		return -ENOMEM;
@@ -209,11 +280,14 @@ static int make_temp_dir(struct run *run)
 		run->temp_dir = NULL;
 		return -EIO;
 	}
-	return 0;
+	r = lock_temp_dir(run);
+	if (r < 0)
+		log_error("lock the temporary directory '%s': %s", run->temp_dir, strerror(-r));
+	return r;
 }
 
 /* A disk image the user names: a file or a block device that cvm may open as asked. */
-static int check_disk_image(const char *what, const char *path, bool writable)
+static int check_disk_image(const char *what, const char *path, bool writable, struct stat *ret)
 {
 	struct stat st;
 
@@ -227,21 +301,44 @@ static int check_disk_image(const char *what, const char *path, bool writable)
 		log_error("%s '%s': not a disk image (a file or a block device)", what, path);
 		return -EINVAL;
 	}
+	*ret = st;
 	return 0;
 }
 
 /* The disk images the command line names, before anything is made. */
 static int check_disk_images(const struct run *run)
 {
+	struct stat disks[OPTIONS_VOLUMES_MAX + 1];
+	const char *paths[OPTIONS_VOLUMES_MAX + 1];
+	size_t count = 0;
 	int r = 0;
 
-	if (run->options.rootfs)
-		r = check_disk_image("root disk", run->options.rootfs, true);
+	if (run->options.rootfs) {
+		paths[count] = run->options.rootfs;
+		r = check_disk_image("root disk", run->options.rootfs, true, &disks[count++]);
+	}
 	for (size_t i = 0; r == 0 && i < run->options.volume_count; i++) {
 		const struct options_volume *volume = &run->options.volumes[i];
 
-		if (volume->path)
-			r = check_disk_image("volume", volume->path, !volume->read_only);
+		if (!volume->path)
+			continue;
+		paths[count] = volume->path;
+		r = check_disk_image("volume", volume->path, !volume->read_only, &disks[count++]);
+	}
+	/* One file attached twice would be two writers of one filesystem (QEMU refuses it). */
+	for (size_t i = 0; r == 0 && i < count; i++) {
+		for (size_t j = i + 1; j < count; j++) {
+			bool same_node = disks[i].st_dev == disks[j].st_dev &&
+					 disks[i].st_ino == disks[j].st_ino;
+			bool same_device = S_ISBLK(disks[i].st_mode) && S_ISBLK(disks[j].st_mode) &&
+					   disks[i].st_rdev == disks[j].st_rdev;
+
+			if (same_node || same_device) {
+				log_error("'%s' and '%s' are the same disk, given twice", paths[i],
+					  paths[j]);
+				return -EINVAL;
+			}
+		}
 	}
 	return r;
 }
@@ -265,6 +362,55 @@ static int open_image(struct run *run)
 	return r;
 }
 
+/* A name that cannot be committed is said before the VM runs, not after its writes are made. */
+static int check_commit(struct run *run)
+{
+	int r;
+
+	if (!run->options.commit)
+		return 0;
+	r = image_check_commit(run->imagec, run->store, run->options.image, run->options.commit);
+	if (r == -ENOENT)
+		log_error("--commit '%s': imagec refused it (see above)", run->options.commit);
+	else if (r < 0)
+		log_error("--commit '%s': run '%s': %s", run->options.commit, run->imagec,
+			  strerror(-r));
+	return r;
+}
+
+/*
+ * A volume is written by one VM at a time: a cvm holds an exclusive flock() on each volume it
+ * attaches read-write (a shared one for read-only) until it ends, so a second cvm says which
+ * volume is busy instead of QEMU's image-locking error. flock() and QEMU's own fcntl() locks
+ * do not interact.
+ */
+static int lock_volume(struct run *run, size_t i)
+{
+	const struct options_volume *volume = &run->options.volumes[i];
+	const char *what = volume->name ? volume->name : volume->path;
+	int fd = open(run->volume_paths[i], O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int r = negative_errno();
+
+		log_error("volume '%s': %s", what, strerror(-r));
+		return r;
+	}
+	if (flock(fd, (volume->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		int r = negative_errno();
+
+		if (r == -EWOULDBLOCK)
+			log_error("volume '%s' is in use by another VM%s", what,
+				  volume->read_only ? " that writes it" : "");
+		else
+			log_error("volume '%s': lock: %s", what, strerror(-r));
+		close(fd);
+		return r;
+	}
+	run->volume_locks[i] = fd;
+	return 0;
+}
+
 static int open_volumes(struct run *run)
 {
 	for (size_t i = 0; i < run->options.volume_count; i++) {
@@ -275,14 +421,17 @@ static int open_volumes(struct run *run)
 			run->volume_paths[i] = strdup(volume->path);
 			if (!run->volume_paths[i])
 				return -ENOMEM;
-			continue;
+		} else {
+			r = disks_named_volume(run->store, volume->name, &run->volume_paths[i]);
+			if (r < 0) {
+				log_error("volume '%s': make its disk in '%s/volumes': %s",
+					  volume->name, run->store, strerror(-r));
+				return r;
+			}
 		}
-		r = disks_named_volume(run->store, volume->name, &run->volume_paths[i]);
-		if (r < 0) {
-			log_error("volume '%s': make its disk in '%s/volumes': %s", volume->name,
-				  run->store, strerror(-r));
+		r = lock_volume(run, i);
+		if (r < 0)
 			return r;
-		}
 	}
 	return 0;
 }
@@ -403,8 +552,9 @@ static int make_commit_disk(struct run *run)
 int run_prepare(struct run *run)
 {
 	if (check_boot_files(run) < 0 || check_disk_images(run) < 0 || open_events(run) < 0 ||
-	    make_temp_dir(run) < 0 || open_image(run) < 0 || open_volumes(run) < 0 ||
-	    write_config_disk(run) < 0 || make_scratch(run) < 0 || make_commit_disk(run) < 0)
+	    make_temp_dir(run) < 0 || open_image(run) < 0 || check_commit(run) < 0 ||
+	    open_volumes(run) < 0 || write_config_disk(run) < 0 || make_scratch(run) < 0 ||
+	    make_commit_disk(run) < 0)
 		return RUN_FAILED;
 	return RUN_CONTINUE;
 }
@@ -428,6 +578,7 @@ static void describe_vm(struct run *run)
 	vm->memory_mib = run->options.memory_mib;
 	vm->cpus = run->options.cpus;
 	vm->console = run->options.console ? run->options.console : run->paths[PATH_CONSOLE];
+	vm->console_kept = run->options.console != NULL;
 	vm->iso = run->options.iso;
 	vm->kernel = run->options.kernel ? run->options.kernel : run->paths[PATH_KERNEL];
 	vm->initrd = run->options.initrd ? run->options.initrd : run->paths[PATH_INITRD];
@@ -649,7 +800,14 @@ static void relay(struct run *run)
 			drained_by = now + DRAIN_WAIT_MS;
 		if (timeout_at >= 0 && now >= timeout_at) {
 			timeout_at = -1;
-			log_error("timeout: the VM ran %u s, stopping it", run->options.timeout_s);
+			run->timed_out = true;
+			if (run->chan.started)
+				log_error("timeout: the VM ran %u s, stopping it",
+					  run->options.timeout_s);
+			else
+				log_error("timeout: the workload had not started after %u s, "
+					  "stopping the VM",
+					  run->options.timeout_s);
 			stop(run, 0, &kill_at);
 		}
 		if ((kill_at >= 0 && now >= kill_at) || (done_by >= 0 && now >= done_by))
@@ -698,6 +856,8 @@ static int exit_status(struct run *run)
 			  signals_name(run->stop_signal));
 		return 128 + run->stop_signal;
 	}
+	if (run->timed_out && !chan->started)
+		return RUN_FAILED;
 	if (run->qemu_killed && chan->started) {
 		log_error("the VM was killed before the workload's exit was reported");
 		return 128 + SIGKILL;
@@ -783,25 +943,9 @@ int run_wait(struct run *run)
 	progress(run, "booting");
 	relay(run);
 	status = exit_status(run);
-	if (run->options.commit && (run->chan.exited || run->committed) && commit_image(run) < 0)
+	if (run->options.commit && (run->chan.exited || run->committed) && commit_image(run) != 0)
 		return RUN_FAILED;
 	return status;
-}
-
-/* The temporary directory holds files only. */
-static void remove_temp_dir(const char *path)
-{
-	DIR *dir = opendir(path);
-	struct dirent *entry;
-
-	if (!dir)
-		return;
-	while ((entry = readdir(dir))) {
-		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
-			unlinkat(dirfd(dir), entry->d_name, 0);
-	}
-	closedir(dir);
-	rmdir(path);
 }
 
 void run_finish(struct run *run)
@@ -815,11 +959,16 @@ void run_finish(struct run *run)
 		fclose(run->events);
 	if (run->temp_dir)
 		remove_temp_dir(run->temp_dir);
+	if (run->temp_lock >= 0)
+		close(run->temp_lock);
 	free(run->temp_dir);
 	for (size_t i = 0; i < ARRAY_SIZE(run->paths); i++)
 		free(run->paths[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(run->volume_paths); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(run->volume_paths); i++) {
 		free(run->volume_paths[i]);
+		if (run->volume_locks[i] >= 0)
+			close(run->volume_locks[i]);
+	}
 	image_close(&run->image);
 	options_free(&run->options);
 	free(run->store);

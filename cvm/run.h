@@ -16,6 +16,9 @@
 #include "options.h"
 #include "qemu.h"
 
+/* The lock file in cvm's temporary directory that says a cvm still uses it. */
+#define TEMP_LOCK "cvm.lock"
+
 /* The exit status of cvm itself failing, or of tether failing before the entry point ran. */
 #define RUN_FAILED 125
 /* What a phase returns when the next one should run; otherwise it returns the exit status. */
@@ -27,9 +30,11 @@ struct run {
 	char *store;
 	char *imagec;
 	char *temp_dir;
+	int temp_lock; /* flock()ed on temp_dir's TEMP_LOCK while cvm runs */
 	struct image image;
 	char *volume_paths[OPTIONS_VOLUMES_MAX];
-	char *paths[7 + HOSTCHAN_PORTS]; /* heap strings, see run.c */
+	int volume_locks[OPTIONS_VOLUMES_MAX]; /* flock()ed while the VM may write them; or -1 */
+	char *paths[7 + HOSTCHAN_PORTS];       /* heap strings, see run.c */
 	struct qemu_vm vm;
 	struct hostchan chan;
 	FILE *events;
@@ -38,6 +43,7 @@ struct run {
 	int qemu_status;
 	int stop_signal; /* the first SIGINT or SIGTERM cvm got */
 	bool qemu_killed;
+	bool timed_out;		    /* --timeout came */
 	bool committed;		    /* tether's commit event came ... */
 	long long commit_size;	    /* ... with the size of the layer tar */
 	char commit_diff_id[80];    /* ... and its diffID */

@@ -6,9 +6,10 @@ set -eu
 
 # shellcheck disable=SC2016 # expanded by the workload's shell
 cvm_run --events "$WORK/events" --hostname box -e GREETING=hi -w /tmp -u app busybox \
-	sh -c 'echo "$GREETING $(hostname) $(pwd) $(id -u)"'
+	sh -c 'echo "$GREETING $(hostname) $(pwd) $(id -u) $(wc -c </etc/hostname)"'
 assert_status 0
-assert_eq stdout "hi box /tmp 1000" "$(cat "$WORK/out")"
+# /etc/hostname is a line: "box\n".
+assert_eq stdout "hi box /tmp 1000 4" "$(cat "$WORK/out")"
 
 types=$(jq -r '"\(.type) \(.seq)"' "$WORK/events" | awk '!seen[$0]++ { print $1 }' | tr '\n' ' ')
 assert_eq "event types" "hello disks config image mounts started exit timings shutdown " "$types"
@@ -22,7 +23,8 @@ assert_eq "image event" "$expected" "$actual"
 assert_eq "image name, as given" '"busybox"' \
 	"$(jq -c 'select(.type == "image") | .name' "$WORK/events")"
 # shellcheck disable=SC2016 # the workload's command as written
-assert_eq "started" '[["sh","-c","echo \"$GREETING $(hostname) $(pwd) $(id -u)\""],1000,"/tmp"]' \
+assert_eq "started" \
+	'[["sh","-c","echo \"$GREETING $(hostname) $(pwd) $(id -u) $(wc -c </etc/hostname)\""],1000,"/tmp"]' \
 	"$(jq -c 'select(.type == "started") | [.argv, .uid, .cwd]' "$WORK/events")"
 assert_eq "mounts" "[\"layers\",[\"layer\",\"serial 'layer-0'\",true],\
 [\"scratch\",\"serial 'scratch'\",false]]" \

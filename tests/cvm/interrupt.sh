@@ -7,11 +7,7 @@ set -eu
 "$CVM" run --events "$WORK/events" --stop-timeout 8 busybox sleep 100 >"$WORK/out" \
 	2>"$WORK/err" &
 cvm_pid=$!
-for _ in $(seq 600); do
-	grep -q '"type":"started"' "$WORK/events" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q '"type":"started"' "$WORK/events" || fail "the workload did not start in 60 s"
+wait_started "$WORK/events"
 # The QEMU that this cvm started: the one whose command line names its temporary directory.
 qemu_pid=$(pgrep -f "$TMPDIR/cvm-" | head -n 1)
 [ -n "$qemu_pid" ] || fail "no QEMU found"

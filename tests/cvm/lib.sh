@@ -44,3 +44,12 @@ assert_no_temp_dirs() {
 	left=$(find "$TMPDIR" -mindepth 1 -maxdepth 1)
 	[ -z "$left" ] || fail "temporary files left: $left"
 }
+
+# wait_started EVENTS-FILE: the workload whose cvm writes EVENTS-FILE has started (60 s at most).
+wait_started() {
+	for _ in $(seq 600); do
+		grep -q '"type":"started"' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "the workload did not start in 60 s"
+}
