@@ -561,6 +561,9 @@ void channel_finish(struct channel *ch, unsigned int timeout_ms)
 {
 	int64_t deadline = clock_ms() + timeout_ms;
 
+	/* tether.channel=none: there was never anything to send. */
+	if (ch->state == CHANNEL_OFF)
+		return;
 	pump(ch);
 	while (ch->state != CHANNEL_OFF && !finished(ch) && clock_ms() < deadline) {
 		struct pollfd pfd;

@@ -180,7 +180,7 @@ static int bind_etc_file(int root_fd, const char *name, const char *text, char *
 static int write_etc(int root_fd, const char *hostname, char *err, size_t err_size)
 {
 	_cleanup_close_ int etc_fd = -1;
-	char hosts[256];
+	char hosts[256], hostname_line[80];
 	int r;
 
 	if (mkdir(ETC_DIR, 0755) < 0 && errno != EEXIST) {
@@ -198,7 +198,9 @@ static int write_etc(int root_fd, const char *hostname, char *err, size_t err_si
 		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 		 "127.0.1.1\t%s\n",
 		 hostname);
-	r = bind_etc_file(root_fd, "hostname", hostname, err, err_size);
+	/* A line, as hostname(5) has it: readers such as `read` in a shell need the newline. */
+	snprintf(hostname_line, sizeof(hostname_line), "%s\n", hostname);
+	r = bind_etc_file(root_fd, "hostname", hostname_line, err, err_size);
 	if (r == 0)
 		r = bind_etc_file(root_fd, "hosts", hosts, err, err_size);
 	if (r == 0)

@@ -33,6 +33,15 @@ assert_clean_exit 5
 assert_console '^ran-without-host$'
 assert_console 'tether: channel: events not sent after 2000 ms, going on'
 
+# No channel at all (tether.channel=none): nothing is waited for, and nothing said about it.
+detach_channel
+attach_busybox '["sh", "-c", "echo ran-without-channel; exit 5"]'
+boot_kernel 'tether.timeout=20 tether.channel=none tether.debug'
+assert_clean_exit 5
+assert_console '^ran-without-channel$'
+refute_console 'channel: events not sent'
+refute_console 'channel: exit not acknowledged'
+
 # The host goes away after the hello and comes back: a new hello starts the new
 # connection, and what was queued meanwhile follows it.
 host_busybox '--reconnect' '["sh", "-c", "sleep 4; exit 4"]'

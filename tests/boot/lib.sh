@@ -118,6 +118,11 @@ channel_ports() {
 	done
 }
 
+# detach_channel: no virtio-serial device for the next boot.
+detach_channel() {
+	channel_args=''
+}
+
 # start_host [CHANHOST-OPTION...]: the host end (tests/tools/chanhost.c) in the background,
 # writing the events it receives to $events.
 # shellcheck disable=SC2120 # the options are optional
