@@ -3,6 +3,8 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
+# Objects that pattern rules make on the way are kept, not removed and rebuilt next time.
+.SECONDARY:
 
 VERSION := $(shell cat VERSION)
 B := build
