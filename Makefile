@@ -125,6 +125,10 @@ $(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg 
 $(B)/imagec: $(IMAGEC_OBJS)
 	$(CC) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
 
+# The same under ASan/UBSan, for the imagec-asan suite: the imagec tests run again against it.
+$(B)/asan/imagec: $(IMAGEC_SRCS:%.c=$(B)/asan/%.o)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
+
 # --- cvm -----------------------------------------------------------------------------------
 
 $(B)/cvm: $(CVM_OBJS)
@@ -134,7 +138,7 @@ $(B)/cvm: $(CVM_OBJS)
 
 # Helpers the tests run: a token server for a registry with token authentication, and the
 # host end of the channel for the boot tests.
-TEST_HELPERS := $(B)/host/token-server $(B)/host/chanhost
+TEST_HELPERS := $(B)/host/token-server $(B)/host/chanhost $(B)/asan/imagec
 
 $(B)/host/token-server: tests/imagec/token-server.c
 	@mkdir -p $(@D)

@@ -410,33 +410,47 @@ static int import_choose(struct import_layout *layout, json_t *index, const char
 	return 0;
 }
 
-/* Import from an OCI layout: index.json, then the manifest (through an index if need be). */
+/*
+ * Import from an OCI layout: index.json, then the manifest (through an index if need be). A
+ * descriptor lives in the document above it: what is needed of it is read before that goes.
+ */
 static int import_layout_image(struct store *store, struct import_layout *layout, json_t *index,
 			       const char *source_tag, const char *tag, const char *host,
 			       const struct platform *platform, char *ret_digest)
 {
 	_cleanup_free_ char *manifest = NULL;
+	char digest[DIGEST_STRING_LEN + 1];
 	json_t *descriptor = NULL;
 	json_t *parsed = NULL;
-	const char *media_type;
-	const char *digest;
-	size_t size;
+	size_t size = 0;
 	int r = import_choose(layout, index, source_tag, &descriptor);
 
 	for (int depth = 0; r >= 0; depth++) {
-		digest = json_string_value(json_object_get(descriptor, "digest"));
+		const char *named = json_string_value(json_object_get(descriptor, "digest"));
+		const char *media_type;
+		json_t *document;
+		bool is_manifest;
+
+		if (!digest_is_valid(named)) {
+			r = error_set(-EINVAL, "%s: descriptor digest '%s' is not sha256",
+				      layout->what, named ? named : "");
+			break;
+		}
+		memcpy(digest, named, sizeof(digest));
 		free(manifest);
 		manifest = NULL;
-		r = import_read_blob(layout, digest ? digest : "", &manifest, &size);
+		r = import_read_blob(layout, digest, &manifest, &size);
+		if (r >= 0)
+			r = image_json_parse(manifest, size, "manifest", &document);
 		if (r < 0)
 			break;
+		r = image_manifest_type(
+			document, json_string_value(json_object_get(descriptor, "mediaType")),
+			&media_type);
+		is_manifest = r >= 0 && image_is_manifest_type(media_type);
 		json_decref(parsed);
-		r = image_json_parse(manifest, size, "manifest", &parsed);
-		if (r >= 0)
-			r = image_manifest_type(
-				parsed, json_string_value(json_object_get(descriptor, "mediaType")),
-				&media_type);
-		if (r < 0 || image_is_manifest_type(media_type))
+		parsed = document;
+		if (r < 0 || is_manifest)
 			break;
 		if (depth == 2) {
 			r = error_set(-ELOOP, "%s: indexes nested too deep", layout->what);
@@ -444,12 +458,11 @@ static int import_layout_image(struct store *store, struct import_layout *layout
 		}
 		r = image_index_choose(parsed, platform, &descriptor);
 	}
-	if (r >= 0) {
-		memcpy(ret_digest, digest, DIGEST_STRING_LEN + 1);
-		r = import_image(store, layout, manifest, size, digest, tag, host);
-	}
 	json_decref(parsed);
-	return r;
+	if (r < 0)
+		return r;
+	memcpy(ret_digest, digest, DIGEST_STRING_LEN + 1);
+	return import_image(store, layout, manifest, size, digest, tag, host);
 }
 
 static int import_read_json_file(struct import_layout *layout, const char *name, json_t **ret)
@@ -572,6 +585,7 @@ static int import_docker_archive(struct store *store, struct import_layout *layo
 	json_t *index = NULL;
 	json_t *entry = NULL;
 	json_t *found = NULL;
+	const char *found_name = NULL;
 	size_t i;
 	int r = import_read_json_file(layout, "manifest.json", &manifest);
 
@@ -594,21 +608,23 @@ static int import_docker_archive(struct store *store, struct import_layout *layo
 					      "%s holds several images: name one with :NAME:TAG",
 					      layout->what);
 			found = entry;
+			found_name = json_string_value(json_array_get(repo_tags, 0));
 		}
 		json_array_foreach(repo_tags, j, repo_tag)
 		{
-			if (source_tag && import_same_tag(json_string_value(repo_tag), source_tag))
+			if (source_tag && !found &&
+			    import_same_tag(json_string_value(repo_tag), source_tag)) {
 				found = entry;
+				found_name = json_string_value(repo_tag);
+			}
 		}
 	}
 	if (r >= 0 && !found)
 		r = error_set(-ENOENT, "%s: no image '%s'", layout->what,
 			      source_tag ? source_tag : "");
+	/* Tagged as the RepoTag asked for, else the first. */
 	if (r >= 0)
-		r = import_tag_name(
-			tag,
-			json_string_value(json_array_get(json_object_get(found, "RepoTags"), 0)),
-			&name);
+		r = import_tag_name(tag, found_name, &name);
 	/* Docker 25 and later: an OCI layout inside, whose manifest digest we keep. */
 	if (r >= 0 && index) {
 		const char *config_name = json_string_value(json_object_get(found, "Config"));
@@ -636,7 +652,8 @@ static int import_docker_archive(struct store *store, struct import_layout *layo
 					const char *c = json_string_value(json_object_get(
 						json_object_get(parsed, "config"), "digest"));
 
-					if (c && strcmp(c + 7, config_name + 13) == 0)
+					if (digest_is_valid(c) &&
+					    strcmp(digest_hex(c), config_name + 13) == 0)
 						json_array_append(only, descriptor);
 				}
 				error_clear();

@@ -695,8 +695,9 @@ static int pull_resolve(struct session *session, struct image *image, char **ret
 		if (r >= 0)
 			r = image_manifest_type(document, content_type, &media_type);
 		if (r >= 0 && image_is_manifest_type(media_type)) {
-			json_decref(document);
+			/* media_type belongs to document: it goes after the manifest is parsed. */
 			r = image_parse_manifest(bytes, size, digest, media_type, image);
+			json_decref(document);
 			if (r >= 0) {
 				*ret_bytes = take_ptr(bytes);
 				*ret_size = size;
@@ -714,6 +715,8 @@ static int pull_resolve(struct session *session, struct image *image, char **ret
 					      chosen ? chosen : "");
 			free(next);
 			next = r >= 0 ? strdup(chosen) : NULL;
+			if (r >= 0 && !next)
+				r = error_set(-ENOMEM, "index entry digest");
 		}
 		json_decref(document);
 		if (r < 0)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "store.h"
+#include "catalog.h"
+#include "digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -359,6 +361,38 @@ int store_json_load(const char *path, json_t **ret)
 	return 0;
 }
 
+/*
+ * Every entry of index.json is a descriptor the catalog can read: an object with a media type,
+ * a sha256 digest and a size. One that is not (hand-edited, another tool's) stops every command
+ * with where it is, rather than being half read.
+ */
+static int store_index_check(json_t *manifests, const char *path)
+{
+	json_t *entry;
+	size_t i;
+
+	json_array_foreach(manifests, i, entry)
+	{
+		json_t *annotations = json_object_get(entry, "annotations");
+		json_t *name = json_object_get(annotations, CATALOG_REF_NAME);
+		const char *what = NULL;
+
+		if (!json_is_object(entry))
+			what = "is not an object";
+		else if (!digest_is_valid(json_string_value(json_object_get(entry, "digest"))))
+			what = "has no sha256 \"digest\"";
+		else if (!json_is_string(json_object_get(entry, "mediaType")))
+			what = "has no \"mediaType\" string";
+		else if (!json_is_integer(json_object_get(entry, "size")))
+			what = "has no \"size\" number";
+		else if (annotations && (!json_is_object(annotations) || (name && !json_is_string(name))))
+			what = "has annotations that are not strings";
+		if (what)
+			return error_set(-EBADMSG, "'%s': manifests[%zu] %s", path, i, what);
+	}
+	return 0;
+}
+
 int store_index_load(const struct store *store, json_t **ret_index)
 {
 	_cleanup_free_ char *path = NULL;
@@ -373,6 +407,11 @@ int store_index_load(const struct store *store, json_t **ret_index)
 	if (!index || !json_is_array(json_object_get(index, "manifests"))) {
 		json_decref(index);
 		return error_set(-EBADMSG, "'%s' has no manifests array", path);
+	}
+	r = store_index_check(json_object_get(index, "manifests"), path);
+	if (r < 0) {
+		json_decref(index);
+		return r;
 	}
 	*ret_index = index;
 	return 0;
