@@ -125,8 +125,8 @@ $(B)/tether.iso: $(B)/vmlinuz $(B)/initramfs.cpio.gz iso/mkiso iso/isolinux.cfg 
 $(B)/imagec: $(IMAGEC_OBJS)
 	$(CC) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
 
-# The same under ASan/UBSan, for the imagec-asan suite: the imagec tests run again against it.
-$(B)/asan/imagec: $(IMAGEC_SRCS:%.c=$(B)/asan/%.o)
+# The same under ASan/UBSan: the imagec-asan suite runs the imagec tests against it.
+$(B)/imagec-asan: $(IMAGEC_SRCS:%.c=$(B)/asan/%.o)
 	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(IMAGEC_LIBS) -o $@
 
 # --- cvm -----------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ $(B)/cvm: $(CVM_OBJS)
 
 # Helpers the tests run: a token server for a registry with token authentication, and the
 # host end of the channel for the boot tests.
-TEST_HELPERS := $(B)/host/token-server $(B)/host/chanhost $(B)/asan/imagec
+TEST_HELPERS := $(B)/host/token-server $(B)/host/chanhost $(B)/imagec-asan
 
 $(B)/host/token-server: tests/imagec/token-server.c
 	@mkdir -p $(@D)
@@ -261,6 +261,7 @@ run:
 
 clean:
 	rm -rf $(B)/guest $(B)/host $(B)/asan $(B)/fuzz $(B)/tether $(B)/imagec $(B)/cvm \
+		$(B)/imagec-asan \
 		$(B)/initramfs.cpio.gz \
 		$(B)/tether.iso $(B)/vmlinuz $(B)/boot-tests
 

@@ -238,7 +238,7 @@ json_t *image_describe(const struct image *image, json_t *tags)
 	}
 	description = json_pack(
 		"{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-		"s:O}",
+		"s:o}",
 		"id", digest_hex(image->manifest_digest), "manifestDigest", image->manifest_digest,
 		"mediaType", image->manifest_media_type, "configDigest", image->config_digest,
 		"chainID", image->layer_count ? json_string(image->chain_id) : json_null(),

@@ -72,7 +72,7 @@ int image_parse_config(const char *bytes, size_t size, struct image *image);
 int image_load(const struct store *store, const char *manifest_digest, struct image *ret);
 void image_free(struct image *image);
 
-/* The JSON `imagec inspect` prints. tags is an array of names (borrowed). */
+/* The JSON `imagec inspect` prints. tags is an array of names, taken over. */
 json_t *image_describe(const struct image *image, json_t *tags);
 
 /*

@@ -444,9 +444,9 @@ static int import_layout_image(struct store *store, struct import_layout *layout
 			r = image_json_parse(manifest, size, "manifest", &document);
 		if (r < 0)
 			break;
-		r = image_manifest_type(
-			document, json_string_value(json_object_get(descriptor, "mediaType")),
-			&media_type);
+		r = image_manifest_type(document,
+					json_string_value(json_object_get(descriptor, "mediaType")),
+					&media_type);
 		is_manifest = r >= 0 && image_is_manifest_type(media_type);
 		json_decref(parsed);
 		parsed = document;

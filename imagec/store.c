@@ -385,7 +385,8 @@ static int store_index_check(json_t *manifests, const char *path)
 			what = "has no \"mediaType\" string";
 		else if (!json_is_integer(json_object_get(entry, "size")))
 			what = "has no \"size\" number";
-		else if (annotations && (!json_is_object(annotations) || (name && !json_is_string(name))))
+		else if (annotations &&
+			 (!json_is_object(annotations) || (name && !json_is_string(name))))
 			what = "has annotations that are not strings";
 		if (what)
 			return error_set(-EBADMSG, "'%s': manifests[%zu] %s", path, i, what);

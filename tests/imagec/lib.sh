@@ -9,8 +9,8 @@ set -eu
 WORK=$(cd "$WORK" && pwd)
 BUILD=$(cd "$BUILD" && pwd)
 
-# The imagec-asan suite runs these tests against build/asan/imagec.
-IMAGEC=${IMAGEC:-$BUILD/imagec}
+# The imagec-asan suite runs these tests against build/imagec-asan.
+IMAGEC="$BUILD/${IMAGEC_BINARY:-imagec}"
 STORE="$WORK/store"
 export TETHER_STORE="$STORE"
 BUSYBOX=/bin/busybox

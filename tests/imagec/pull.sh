@@ -53,6 +53,12 @@ index_digest=$(sha256sum <"$WORK/index-blob" | cut -d' ' -f1)
 cp "$WORK/index-blob" "$WORK/multi/blobs/sha256/$index_digest"
 printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"multi"}}]}' \
 	"$index_digest" "$(wc -c <"$WORK/index-blob")" >"$WORK/multi/index.json"
+# Imported from the layout, a tag naming the index gives each platform its manifest.
+assert_eq "import amd64 from the index" "$amd_digest" \
+	"$("$IMAGEC" --store "$WORK/from-layout" import --platform linux/amd64 "oci:$WORK/multi:multi")"
+assert_eq "import arm64 from the index" "$arm_digest" \
+	"$("$IMAGEC" --store "$WORK/from-layout" import --platform linux/arm64 "oci:$WORK/multi:multi")"
+"$IMAGEC" --store "$WORK/from-layout" gc >/dev/null
 skopeo copy -q --all --dest-tls-verify=false "oci:$WORK/multi:multi" "docker://$REGISTRY/multi/bb:1"
 assert_eq "amd64 from the index" "$amd_digest" \
 	"$("$IMAGEC" pull --insecure-http --platform linux/amd64 "$REGISTRY/multi/bb:1")"

@@ -44,6 +44,13 @@ tar -xOf "$WORK/hub.tar" manifest.json | grep -qF '"RepoTags":["docker.io/imp/bb
 "$IMAGEC" --store "$WORK/second" import "docker-archive:$WORK/hub.tar:imp/bb:1" >/dev/null
 assert_fails_with "docker.tar:example.com/team/app:8: no image 'example.com/team/app:8'" \
 	"$IMAGEC" --store "$WORK/second" import "docker-archive:$WORK/docker.tar:example.com/team/app:8"
+# An archive with two RepoTags: the image is tagged with the one asked for, however written.
+skopeo copy -q --additional-tag b/two:2 "oci:$WORK/layout:latest" "docker-archive:$WORK/two.tar:b/two:1"
+"$IMAGEC" --store "$WORK/third" import "docker-archive:$WORK/two.tar:b/two:2" >/dev/null
+"$IMAGEC" --store "$WORK/third" import "docker-archive:$WORK/two.tar:docker.io/b/two:1" >/dev/null
+assert_eq "tagged as the RepoTag asked for" "docker.io/b/two:1,docker.io/b/two:2" \
+	"$("$IMAGEC" --store "$WORK/third" list | awk 'NR > 1 { $1 = ""; print }' | xargs -n1 | sort |
+		paste -sd,)"
 
 # Docker 25+ writes an OCI layout beside manifest.json: the original manifest is kept.
 mkdir -p "$WORK/d25"
@@ -52,6 +59,14 @@ config=$(grep -o '"configDigest": "sha256:[0-9a-f]*"' "$WORK/oci.json" | cut -d'
 layer=$(grep -o '"digest": "sha256:[0-9a-f]*"' "$WORK/oci.json" | head -n1 | cut -d'"' -f4)
 printf '[{"Config":"blobs/sha256/%s","RepoTags":["d25:new"],"Layers":["blobs/sha256/%s"]}]' \
 	"${config#sha256:}" "${layer#sha256:}" >"$WORK/d25/manifest.json"
+# Another manifest in its index, whose config digest is short, is passed over.
+printf '{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"s","size":2},"layers":[]}' \
+	>"$WORK/short-config"
+short=$(sha256sum <"$WORK/short-config" | cut -d' ' -f1)
+cp "$WORK/short-config" "$WORK/d25/blobs/sha256/$short"
+sed -i "s/\"manifests\":\[/&{\"mediaType\":\"application\/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$short\",\"size\":$(wc -c <"$WORK/short-config")},/" \
+	"$WORK/d25/index.json"
+grep -q "$short" "$WORK/d25/index.json" || fail "no short-config manifest in $(cat "$WORK/d25/index.json")"
 tar -C "$WORK/d25" -cf "$WORK/d25.tar" .
 assert_eq "Docker 25 archive ID" "$id" "$("$IMAGEC" import "docker-archive:$WORK/d25.tar")"
 
@@ -119,6 +134,16 @@ chmod u+w "$blob"
 printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
 assert_fails_with "blob '$layer' hashes to" "$IMAGEC" verify
 echo ok
+
+# An index.json entry the catalog cannot read stops every command with where it is.
+"$IMAGEC" --store "$WORK/bad-index" import --tag busybox:1 "oci:$WORK/layout:latest" >/dev/null
+sed -i 's/"manifests": \[/&{"mediaType": "application\/vnd.oci.image.manifest.v1+json", "size": 1, "digest": 7},/' \
+	"$WORK/bad-index/index.json"
+for command in "tag busybox:1 other:1" "rm busybox:1" "list" "import oci:$WORK/layout:latest" "gc"; do
+	# shellcheck disable=SC2086 # the command's words
+	assert_fails_with "index.json': manifests\[0\] has no sha256 \"digest\"" \
+		"$IMAGEC" --store "$WORK/bad-index" $command
+done
 
 # A reference that is not one says so, instead of "no image".
 assert_fails_with "reference 'base:': bad tag ''" "$IMAGEC" inspect base:
