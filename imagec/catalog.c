@@ -413,6 +413,20 @@ static int catalog_host_forget(const struct store *store, const char *host, void
 	return r;
 }
 
+static int catalog_host_readable(const struct store *store, const char *host,
+				 void *userdata __attribute__((unused)))
+{
+	json_t *tags = NULL;
+	int r = catalog_host_tags(store, host, &tags, NULL);
+
+	json_decref(tags);
+	return r;
+}
+
+/*
+ * Every host's tags go first, then the index entries: a host file that cannot be read stops
+ * the removal before anything changed, and a crash halfway leaves the image listed.
+ */
 int catalog_remove(struct store *store, const char *digest)
 {
 	_cleanup_close_ int lock = store_index_lock(store);
@@ -423,8 +437,14 @@ int catalog_remove(struct store *store, const char *digest)
 	if (lock < 0)
 		return lock;
 	r = store_index_load(store, &index);
-	if (r < 0)
+	if (r >= 0)
+		r = catalog_for_each_host(store, catalog_host_readable, NULL);
+	if (r >= 0)
+		r = catalog_for_each_host(store, catalog_host_forget, (void *)digest);
+	if (r < 0) {
+		json_decref(index);
 		return r;
+	}
 	manifests = json_object_get(index, "manifests");
 	for (size_t i = json_array_size(manifests); i-- > 0;) {
 		if (strcmp(catalog_entry_digest(json_array_get(manifests, i)), digest) == 0)
@@ -432,8 +452,6 @@ int catalog_remove(struct store *store, const char *digest)
 	}
 	r = store_index_save(store, index);
 	json_decref(index);
-	if (r >= 0)
-		r = catalog_for_each_host(store, catalog_host_forget, (void *)digest);
 	return r;
 }
 
@@ -476,7 +494,7 @@ static int catalog_list_host(const struct store *store, const char *host, void *
 	return 0;
 }
 
-int catalog_list(const struct store *store, const char *host, json_t **ret_images)
+int catalog_list(const struct store *store, const char *host, bool every_host, json_t **ret_images)
 {
 	json_t *images = json_array();
 	json_t *index = NULL;
@@ -510,7 +528,7 @@ int catalog_list(const struct store *store, const char *host, json_t **ret_image
 	json_decref(index);
 	if (host)
 		r = catalog_list_host(store, host, images);
-	else
+	else if (every_host)
 		r = catalog_for_each_host(store, catalog_list_host, images);
 	if (r < 0) {
 		json_decref(images);

@@ -46,10 +46,11 @@ int catalog_untag(struct store *store, const char *host, const char *text);
 int catalog_remove(struct store *store, const char *digest);
 
 /*
- * Every image as {"id", "digest", "mediaType", "size", "tags": [...]}, tags including host's
- * when host is given. Or, with host NULL, every host's tags under "hostTags": {host: [...]}.
+ * Every image as {"id", "digest", "mediaType", "size", "tags": [...], "hostTags": {}}, with
+ * host's tags under "hostTags": {host: [...]} when host is given, or every host's with host
+ * NULL and every_host (only then is a host file other than host's own read).
  */
-int catalog_list(const struct store *store, const char *host, json_t **ret_images);
+int catalog_list(const struct store *store, const char *host, bool every_host, json_t **ret_images);
 
 /* The tags of one image as an array: global ones, then (with_hosts) the listed hosts' tags. */
 json_t *catalog_tags_of(json_t *images, const char *digest, bool with_hosts);

@@ -181,14 +181,6 @@ static int parse_options(int argc, char **argv, struct options *options)
 	return 0;
 }
 
-static int want_args(const struct options *options, int count, const char *usage_line)
-{
-	if (options->arg_count - 1 == count)
-		return 0;
-	fprintf(stderr, "imagec: usage: imagec %s\n", usage_line);
-	return -EINVAL;
-}
-
 static int print_json(json_t *json)
 {
 	int r = json_dumpf(json, stdout, JSON_INDENT(2));
@@ -200,12 +192,9 @@ static int print_json(json_t *json)
 static int command_import(struct store *store, const struct options *options)
 {
 	char digest[DIGEST_STRING_LEN + 1];
-	int r = want_args(options, 1, "import [--tag NAME:TAG] SOURCE");
+	int r = import_source(store, options->args[1], options->tag, options->host,
+			      &options->platform, digest);
 
-	if (r < 0)
-		return r;
-	r = import_source(store, options->args[1], options->tag, options->host, &options->platform,
-			  digest);
 	if (r < 0)
 		return error_report(r, "import '%s'", options->args[1]);
 	printf("%s\n", digest_hex(digest));
@@ -251,11 +240,8 @@ static int command_pull(struct store *store, const struct options *options)
 				     .json = options->json,
 				     .platform = &options->platform,
 				     .host = options->host };
-	int r = want_args(options, 1, "pull [OPTIONS] REF");
+	int r = pull_credentials(options, &creds);
 
-	if (r < 0)
-		return r;
-	r = pull_credentials(options, &creds);
 	if (r < 0)
 		return error_report(r, "pull '%s'", options->args[1]);
 	if (creds) {
@@ -280,11 +266,8 @@ static int command_list(struct store *store, const struct options *options)
 	json_t *images = NULL;
 	json_t *image;
 	size_t i;
-	int r = want_args(options, 0, "list [--json]");
+	int r = catalog_list(store, options->host, options->json && !options->host, &images);
 
-	if (r < 0)
-		return r;
-	r = catalog_list(store, options->host, &images);
 	if (r < 0)
 		return error_report(r, "list '%s'", store->root);
 	if (options->json) {
@@ -330,15 +313,12 @@ static int command_inspect(struct store *store, const struct options *options)
 	struct image image = { 0 };
 	json_t *images = NULL;
 	json_t *description;
-	int r = want_args(options, 1, "inspect REF");
+	int r = catalog_resolve(store, options->host, options->args[1], digest);
 
-	if (r < 0)
-		return r;
-	r = catalog_resolve(store, options->host, options->args[1], digest);
 	if (r >= 0)
 		r = image_load(store, digest, &image);
 	if (r >= 0)
-		r = catalog_list(store, options->host, &images);
+		r = catalog_list(store, options->host, false, &images);
 	if (r < 0) {
 		image_free(&image);
 		return error_report(r, "inspect '%s'", options->args[1]);
@@ -357,11 +337,8 @@ static int command_tag(struct store *store, const struct options *options)
 	_cleanup_free_ char *name = NULL;
 	char digest[DIGEST_STRING_LEN + 1];
 	struct image image = { 0 };
-	int r = want_args(options, 2, "tag SRC NAME:TAG");
+	int r = catalog_resolve(store, options->host, options->args[1], digest);
 
-	if (r < 0)
-		return r;
-	r = catalog_resolve(store, options->host, options->args[1], digest);
 	if (r >= 0)
 		r = catalog_tag_name(options->args[2], &name);
 	if (r >= 0)
@@ -377,11 +354,8 @@ static int command_tag(struct store *store, const struct options *options)
 
 static int command_untag(struct store *store, const struct options *options)
 {
-	int r = want_args(options, 1, "untag NAME:TAG");
+	int r = catalog_untag(store, options->host, options->args[1]);
 
-	if (r < 0)
-		return r;
-	r = catalog_untag(store, options->host, options->args[1]);
 	if (r < 0)
 		return error_report(r, "untag '%s'", options->args[1]);
 	return 0;
@@ -390,11 +364,8 @@ static int command_untag(struct store *store, const struct options *options)
 static int command_rm(struct store *store, const struct options *options)
 {
 	char digest[DIGEST_STRING_LEN + 1];
-	int r = want_args(options, 1, "rm REF");
+	int r = catalog_resolve(store, options->host, options->args[1], digest);
 
-	if (r < 0)
-		return r;
-	r = catalog_resolve(store, options->host, options->args[1], digest);
 	if (r >= 0)
 		r = catalog_remove(store, digest);
 	if (r < 0)
@@ -405,8 +376,6 @@ static int command_rm(struct store *store, const struct options *options)
 
 static int command_commit(struct store *store, const struct options *options)
 {
-	static const char usage_line[] =
-		"commit --from LAYER.tar --parent REF [--author A] [--message M] NAME:TAG";
 	struct commit_options commit = {
 		.layer_path = options->from,
 		.parent = options->parent,
@@ -414,18 +383,11 @@ static int command_commit(struct store *store, const struct options *options)
 		.message = options->message,
 		.host = options->host,
 		.dry_run = options->dry_run,
+		.name = options->args[1],
 	};
 	char digest[DIGEST_STRING_LEN + 1];
-	int r = want_args(options, 1, usage_line);
+	int r = commit_image(store, &commit, digest);
 
-	if (r == 0 && ((!options->from && !options->dry_run) || !options->parent)) {
-		fprintf(stderr, "imagec: usage: imagec %s\n", usage_line);
-		r = -EINVAL;
-	}
-	if (r < 0)
-		return r;
-	commit.name = options->args[1];
-	r = commit_image(store, &commit, digest);
 	if (r < 0 && options->dry_run)
 		return error_report(r, "commit on '%s' as '%s'", options->parent, options->args[1]);
 	if (r < 0)
@@ -442,11 +404,8 @@ static int command_disk(struct store *store, const struct options *options)
 	struct image image = { 0 };
 	char **paths = NULL;
 	size_t count = 0;
-	int r = want_args(options, 1, "disk [--flatten] REF");
+	int r = catalog_resolve(store, options->host, options->args[1], digest);
 
-	if (r < 0)
-		return r;
-	r = catalog_resolve(store, options->host, options->args[1], digest);
 	if (r >= 0)
 		r = image_load(store, digest, &image);
 	if (r >= 0)
@@ -462,41 +421,56 @@ static int command_disk(struct store *store, const struct options *options)
 	return 0;
 }
 
-static int command_gc(struct store *store, const struct options *options)
+static int command_gc(struct store *store, const struct options *options __attribute__((unused)))
 {
-	int r = want_args(options, 0, "gc");
+	int r = gc_collect(store);
 
-	if (r < 0)
-		return r;
-	r = gc_collect(store);
 	if (r < 0)
 		return error_report(r, "gc '%s'", store->root);
 	return 0;
 }
 
-static int command_verify(struct store *store, const struct options *options)
+static int command_verify(struct store *store,
+			  const struct options *options __attribute__((unused)))
 {
-	int r = want_args(options, 0, "verify");
+	int r = gc_verify(store);
 
-	if (r < 0)
-		return r;
-	r = gc_verify(store);
 	if (r < 0)
 		return error_report(r, "verify '%s'", store->root);
 	return 0;
 }
 
+/* commit needs --parent, and --from unless it is a dry run. */
+static bool commit_options_given(const struct options *options)
+{
+	return options->parent && (options->from || options->dry_run);
+}
+
+/*
+ * Each command with the number of arguments it takes and its usage line: a call that does
+ * not fit is told so, with exit status 2, before the store is opened (or made).
+ */
 static const struct command {
 	const char *name;
 	int (*run)(struct store *store, const struct options *options);
 	bool exclusive;
+	int args;
+	const char *usage;
+	bool (*options_given)(const struct options *options);
 } commands[] = {
-	{ "pull", command_pull, false },     { "import", command_import, false },
-	{ "list", command_list, false },     { "inspect", command_inspect, false },
-	{ "tag", command_tag, false },	     { "untag", command_untag, false },
-	{ "rm", command_rm, false },	     { "disk", command_disk, false },
-	{ "gc", command_gc, true },	     { "verify", command_verify, false },
-	{ "commit", command_commit, false },
+	{ "pull", command_pull, false, 1, "pull [OPTIONS] REF", NULL },
+	{ "import", command_import, false, 1, "import [--tag NAME:TAG] SOURCE", NULL },
+	{ "list", command_list, false, 0, "list [--json]", NULL },
+	{ "inspect", command_inspect, false, 1, "inspect REF", NULL },
+	{ "tag", command_tag, false, 2, "tag SRC NAME:TAG", NULL },
+	{ "untag", command_untag, false, 1, "untag NAME:TAG", NULL },
+	{ "rm", command_rm, false, 1, "rm REF", NULL },
+	{ "disk", command_disk, false, 1, "disk [--flatten] REF", NULL },
+	{ "gc", command_gc, true, 0, "gc", NULL },
+	{ "verify", command_verify, false, 0, "verify", NULL },
+	{ "commit", command_commit, false, 1,
+	  "commit --from LAYER.tar --parent REF [--author A] [--message M] [--dry-run] NAME:TAG",
+	  commit_options_given },
 };
 
 int main(int argc, char **argv)
@@ -520,6 +494,11 @@ int main(int argc, char **argv)
 	if (!command) {
 		fprintf(stderr, "imagec: unknown command '%s'\n", options.args[0]);
 		usage(stderr);
+		return 2;
+	}
+	if (options.arg_count - 1 != command->args ||
+	    (command->options_given && !command->options_given(&options))) {
+		fprintf(stderr, "imagec: usage: imagec %s\n", command->usage);
 		return 2;
 	}
 	path = store_path(options.store);

@@ -235,6 +235,11 @@ static int store_sync_dir(const char *path)
 
 int store_publish(const char *tmp_path, const char *path)
 {
+	_cleanup_close_ int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
+
+	/* The data reaches the disk before its name does: a crash leaves no short file there. */
+	if (fd < 0 || fsync(fd) < 0)
+		return error_set(negative_errno(), "fsync '%s': %s", tmp_path, strerror(errno));
 	if (rename(tmp_path, path) < 0)
 		return error_set(negative_errno(), "rename '%s' to '%s': %s", tmp_path, path,
 				 strerror(errno));
@@ -255,9 +260,6 @@ int store_blob_commit(struct store_blob_writer *writer, const char *expected_dig
 	else if (expected_size >= 0 && size != (unsigned long long)expected_size)
 		r = error_set(-EBADMSG, "blob '%s' is %llu bytes, its descriptor says %lld", digest,
 			      size, expected_size);
-	if (r >= 0 && fsync(writer->fd) < 0)
-		r = error_set(negative_errno(), "fsync '%s': %s", writer->tmp_path,
-			      strerror(errno));
 	if (r >= 0)
 		r = store_blob_path(writer->store, digest, &path);
 	if (r >= 0)
@@ -433,8 +435,6 @@ int store_json_save(const struct store *store, const char *path, json_t *json)
 	r = fileio_write_all(fd, text, strlen(text));
 	if (r >= 0)
 		r = fileio_write_all(fd, "\n", 1);
-	if (r >= 0 && fsync(fd) < 0)
-		r = negative_errno();
 	if (r >= 0)
 		r = store_publish(tmp_path, path);
 	if (r < 0) {

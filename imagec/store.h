@@ -91,7 +91,7 @@ int store_json_save(const struct store *store, const char *path, json_t *json);
 /* Load a JSON document; a missing file gives ret = NULL and 0. */
 int store_json_load(const char *path, json_t **ret);
 
-/* Rename a finished temporary file to path and sync the directory. */
+/* Sync a finished temporary file, rename it to path and sync the directory. */
 int store_publish(const char *tmp_path, const char *path);
 
 #endif

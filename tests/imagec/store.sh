@@ -145,6 +145,33 @@ for command in "tag busybox:1 other:1" "rm busybox:1" "list" "import oci:$WORK/l
 		"$IMAGEC" --store "$WORK/bad-index" $command
 done
 
+# One host's tags file that cannot be read: listing without that host still works; rm says
+# which file stops it before it changes anything; once mended, rm drops every host's tags.
+hosts="$WORK/hosts"
+"$IMAGEC" --store "$hosts" import --tag a:1 "oci:$WORK/layout:latest" >/dev/null
+"$IMAGEC" --store "$hosts" --host good tag a:1 mine:1
+mkdir -p "$hosts/hosts/broken"
+echo '{"tags": {"x": "y", "x": "z"}}' >"$hosts/hosts/broken/tags.json"
+"$IMAGEC" --store "$hosts" list | grep -q 'docker.io/library/a:1' || fail "list with a broken host"
+"$IMAGEC" --store "$hosts" --host good list | grep -q 'mine:1 (host good)' || fail "list --host good"
+assert_fails_with "hosts/broken/tags.json" "$IMAGEC" --store "$hosts" rm a:1
+"$IMAGEC" --store "$hosts" inspect a:1 >/dev/null || fail "a failed rm removed the image"
+grep -q "mine:1" "$hosts/hosts/good/tags.json" || fail "a failed rm changed another host's tags"
+rm -r "$hosts/hosts/broken"
+"$IMAGEC" --store "$hosts" rm a:1 >/dev/null
+assert_eq "the good host's tags after rm" '{"tags": {}}' "$(tr -d ' \n' <"$hosts/hosts/good/tags.json" | sed 's/:/: /')"
+
+# A call that does not fit its command is a usage error (status 2), told before any store
+# is opened or made.
+for call in "inspect" "tag onlyone" "list extra" "commit x:1" "commit --parent p:1 x:1" "gc x"; do
+	status=0
+	# shellcheck disable=SC2086 # the call's words
+	"$IMAGEC" --store "$WORK/never" $call 2>"$WORK/err" || status=$?
+	assert_eq "status of '$call'" 2 "$status"
+	grep -q "^imagec: usage: imagec ${call%% *}" "$WORK/err" || fail "'$call' said: $(cat "$WORK/err")"
+	[ ! -e "$WORK/never" ] || fail "'$call' made the store"
+done
+
 # A reference that is not one says so, instead of "no image".
 assert_fails_with "reference 'base:': bad tag ''" "$IMAGEC" inspect base:
 assert_fails_with "reference 'Base:1': bad repository 'library/Base'" "$IMAGEC" inspect Base:1
