@@ -154,7 +154,8 @@ $(B)/asan/%.o: %.c
 
 # The modules a test links besides its own, when the module under test calls them.
 TEST_DEPS_workload := tether/user.c tether/config.c tether/transport.c
-TEST_DEPS_volume := tether/inroot.c tether/blockdev.c tether/config.c tether/transport.c
+TEST_DEPS_volume := tether/inroot.c tether/blockdev.c tether/config.c tether/transport.c \
+	tether/log.c
 TEST_DEPS_supervise := tether/exitstatus.c
 TEST_DEPS_config := tether/transport.c
 TEST_DEPS_cmdline := tether/transport.c

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include "volume.h"
 
+#include <dirent.h>
+#include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
 #include "inroot.h"
+#include "log.h"
 #include "rootfs.h"
 
 bool volume_target_allowed(const char *resolved)
@@ -45,6 +51,70 @@ static int resolved_target(int fd, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * Whether the ext2/3/4 filesystem on node was never mounted: its superblock (at byte 1024)
+ * has the magic 0xEF53 at offset 0x38, and a last mount time (0x2C) and mount count (0x34)
+ * of zero, as mke2fs leaves them.
+ */
+static bool ext_never_mounted(const char *node)
+{
+	_cleanup_close_ int fd = open(node, O_RDONLY | O_CLOEXEC);
+	unsigned char super[0x40];
+	uint32_t mtime;
+	uint16_t magic, count;
+
+	if (fd < 0 || pread(fd, super, sizeof(super), 1024) != (ssize_t)sizeof(super))
+		return false;
+	memcpy(&mtime, super + 0x2C, sizeof(mtime));
+	memcpy(&count, super + 0x34, sizeof(count));
+	memcpy(&magic, super + 0x38, sizeof(magic));
+	return le16toh(magic) == 0xEF53 && le32toh(mtime) == 0 && le16toh(count) == 0;
+}
+
+/* Whether the directory at dir_fd (O_PATH) holds nothing but lost+found. */
+static bool dir_is_empty(int dir_fd)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *entry;
+	bool empty = true;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (empty && (entry = readdir(dir)))
+		empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
+			strcmp(entry->d_name, "lost+found") == 0;
+	closedir(dir);
+	return empty;
+}
+
+/*
+ * A new volume (a filesystem never mounted, empty) takes the owner and mode of the image's
+ * directory it covers, as a container runtime's new volume does: a volume at /home/app is the
+ * user app's to write. What the image has in that directory is not copied.
+ */
+static void adopt_target(const struct config_volume *volume, int root_fd, const struct stat *under)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64];
+
+	if (inroot_open_dir(root_fd, volume->target, false, &fd) < 0 || !dir_is_empty(fd))
+		return;
+	inroot_fd_path(fd, path, sizeof(path));
+	if (chown(path, under->st_uid, under->st_gid) < 0 ||
+	    chmod(path, under->st_mode & 07777) < 0)
+		log_warning("new volume at '%s': take owner %u:%u and mode %04o: %s",
+			    volume->target, (unsigned)under->st_uid, (unsigned)under->st_gid,
+			    (unsigned)(under->st_mode & 07777), strerror(errno));
+	else
+		log_info("new volume at '%s': owner %u:%u and mode %04o of the image's directory",
+			 volume->target, (unsigned)under->st_uid, (unsigned)under->st_gid,
+			 (unsigned)(under->st_mode & 07777));
+}
+
 static int mount_volume(const struct config_volume *volume, const struct blockdev_list *disks,
 			int root_fd, char resolved[VOLUME_PATH_MAX], char *err, size_t err_size)
 {
@@ -52,6 +122,8 @@ static int mount_volume(const struct config_volume *volume, const struct blockde
 	const struct blockdev *device;
 	char what[192], path[64];
 	unsigned long flags = MS_NOSUID | MS_NODEV | (volume->read_only ? MS_RDONLY : 0);
+	struct stat under;
+	bool fresh;
 	int r;
 
 	blockdev_describe(&volume->disk, what, sizeof(what));
@@ -86,6 +158,9 @@ static int mount_volume(const struct config_volume *volume, const struct blockde
 		return -EPERM;
 	}
 
+	fresh = !volume->read_only && strncmp(device->fstype, "ext", 3) == 0 &&
+		ext_never_mounted(device->node) && fstat(target_fd, &under) == 0;
+
 	/* Mount through the descriptor: nothing can swap the path between check and mount. */
 	if (mount(device->node, inroot_fd_path(target_fd, path, sizeof(path)), device->fstype,
 		  flags, volume->options) < 0) {
@@ -94,6 +169,8 @@ static int mount_volume(const struct config_volume *volume, const struct blockde
 			 device->node, device->fstype, volume->target, strerror(-r));
 		return r;
 	}
+	if (fresh)
+		adopt_target(volume, root_fd, &under);
 	return 0;
 }
 

@@ -18,3 +18,14 @@ case $(cat "$WORK/err") in
 *) fail "writing a read-only volume: $(cat "$WORK/err")" ;;
 esac
 assert_no_temp_dirs
+
+# A new volume takes the owner and mode of the image's directory it covers (/tmp: 1777, so
+# the user app may write it); a volume used before keeps its own.
+cvm_run -u app -v scratchpad:/tmp busybox sh -c 'echo mine >/tmp/f && stat -c "%u:%g %a" /tmp'
+assert_status 0
+assert_eq "a new volume's owner and mode" "0:0 1777" "$(cat "$WORK/out")"
+cvm_run -v scratchpad:/tmp busybox sh -c 'chown 1000:1000 /tmp && chmod 700 /tmp'
+assert_status 0
+cvm_run -v scratchpad:/tmp busybox stat -c "%u:%g %a" /tmp
+assert_eq "a used volume's owner and mode" "1000:1000 700" "$(cat "$WORK/out")"
+assert_no_temp_dirs
