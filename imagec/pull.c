@@ -47,8 +47,11 @@ struct response {
 	char *body; /* small bodies: manifests, tokens, errors */
 	size_t body_size;
 	size_t body_max;
+	bool body_cut;	  /* an error body was longer than body_max: its start is kept */
+	const char *what; /* what the body is, for a reason: "manifest 't' of 'x'" */
 	struct store_blob_writer *writer; /* blob bodies go here when set */
-	struct layer_stream *stream;	  /* and a layer's also here, to check its diffID */
+	long long blob_size;	     /* the descriptor's size of a blob body; negative: unknown */
+	struct layer_stream *stream; /* and a layer's also here, to check its diffID */
 	struct progress *progress;
 	int progress_entry;
 	int write_error;
@@ -62,7 +65,9 @@ static void response_reset(struct response *response)
 	free(response->location);
 	free(response->body);
 	*response = (struct response){ .body_max = response->body_max,
+				       .what = response->what,
 				       .writer = response->writer,
+				       .blob_size = response->blob_size,
 				       .stream = response->stream,
 				       .progress = response->progress,
 				       .progress_entry = response->progress_entry };
@@ -107,28 +112,56 @@ static size_t pull_header(char *buffer, size_t size, size_t count, void *userdat
 	return length;
 }
 
+/*
+ * A blob body goes to the store's temporary file, never past the descriptor's size: a registry
+ * that sends more (or without end) is stopped at the first byte too many.
+ */
+static size_t pull_body_blob(struct response *response, const char *buffer, size_t length)
+{
+	unsigned long long have = response->writer->hasher.size;
+
+	if (response->blob_size >= 0 && have + length > (unsigned long long)response->blob_size) {
+		response->write_error =
+			error_set(-EFBIG, "%s is larger than the %lld bytes its descriptor says",
+				  response->what, response->blob_size);
+		return 0;
+	}
+	response->write_error = store_blob_write(response->writer, buffer, length);
+	if (response->write_error < 0)
+		return 0;
+	if (response->stream)
+		layer_stream_write(response->stream, buffer, length);
+	progress_bytes(response->progress, response->progress_entry,
+		       (long long)response->writer->hasher.size);
+	return length;
+}
+
 static size_t pull_body(char *buffer, size_t size, size_t count, void *userdata)
 {
 	struct response *response = userdata;
 	size_t length = size * count;
+	bool success = response->status == 200 || response->status == 206;
 	char *bigger;
 
 	/* Only a successful blob response streams to the store; error bodies stay in memory. */
-	if (response->writer && (response->status == 200 || response->status == 206)) {
-		response->write_error = store_blob_write(response->writer, buffer, length);
-		if (response->write_error < 0)
+	if (response->writer && success)
+		return pull_body_blob(response, buffer, length);
+	if (response->body_size + length > response->body_max) {
+		/* Of an error, the start is enough: the status says what happened. */
+		if (!success) {
+			response->body_cut = true;
 			return 0;
-		if (response->stream)
-			layer_stream_write(response->stream, buffer, length);
-		progress_bytes(response->progress, response->progress_entry,
-			       (long long)response->writer->hasher.size);
-		return length;
+		}
+		response->write_error =
+			error_set(-EFBIG, "%s is larger than the limit of %zu bytes",
+				  response->what, response->body_max);
+		return 0;
 	}
-	if (response->body_size + length > response->body_max)
-		return 0;
 	bigger = realloc(response->body, response->body_size + length + 1);
-	if (!bigger)
+	if (!bigger) {
+		response->write_error = -ENOMEM;
 		return 0;
+	}
 	response->body = bigger;
 	memcpy(response->body + response->body_size, buffer, length);
 	response->body_size += length;
@@ -233,7 +266,9 @@ static int pull_get(struct session *session, const char *url, const char *accept
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
 		curl_slist_free_all(headers);
 		curl_easy_cleanup(curl);
-		if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && response->write_error < 0))
+		/* A body refused by pull_body has its reason; a cut error body is no failure. */
+		if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR &&
+					  (response->write_error < 0 || response->body_cut)))
 			return error_set(pull_curl_error_is_final(code) ? -EPROTO : -EIO,
 					 "GET '%s': %s%s", current, curl_easy_strerror(code),
 					 code == CURLE_SSL_CONNECT_ERROR && to_registry &&
@@ -277,6 +312,7 @@ static int pull_token(struct session *session, const struct auth_challenge *chal
 	const struct pull_options *options = session->options;
 	struct response response = { .body_max = 1024 * 1024 };
 	_cleanup_free_ char *default_scope = NULL;
+	_cleanup_free_ char *what = NULL;
 	_cleanup_free_ char *url = NULL;
 	CURLU *u = curl_url();
 	char *built = NULL;
@@ -286,6 +322,9 @@ static int pull_token(struct session *session, const struct auth_challenge *chal
 
 	if (!realm)
 		return error_set(-EPROTO, "bearer challenge without a realm");
+	if (asprintf(&what, "answer of token server '%s'", realm) < 0)
+		return -ENOMEM;
+	response.what = what;
 	if (!scope && asprintf(&default_scope, "repository:%s:pull", session->ref->repository) >= 0)
 		scope = default_scope;
 	if (!u || curl_url_set(u, CURLUPART_URL, realm, 0) != CURLUE_OK) {
@@ -498,6 +537,7 @@ static int pull_manifest(struct session *session, const char *reference, char **
 	int r;
 
 	snprintf(what, sizeof(what), "manifest '%s' of '%s'", reference, session->ref->repository);
+	response.what = what;
 	if (asprintf(&path, "manifests/%s", reference) < 0)
 		return -ENOMEM;
 	r = pull_fetch(session, path, manifest_accept, &response);
@@ -552,16 +592,19 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 	_cleanup_free_ char *request = NULL;
 	struct store_blob_writer writer;
 	struct layer_stream stream = { .read_fd = -1, .write_fd = -1 };
+	char what[128];
 	struct response response = { .body_max = 64 * 1024,
+				     .what = what,
 				     .writer = &writer,
+				     .blob_size = size,
 				     .stream = diff_id ? &stream : NULL,
 				     .progress = session->progress,
 				     .progress_entry = entry };
-	char what[128];
 	int r = store_blob_path(store, digest, &path);
 
 	if (r < 0)
 		return r;
+	snprintf(what, sizeof(what), "blob '%s'", digest);
 	lock = store_lock_key(store, digest_hex(digest));
 	if (lock < 0)
 		return lock;
@@ -571,7 +614,6 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 		progress_state(session->progress, entry, r >= 0 ? "present" : "failed");
 		return r;
 	}
-	snprintf(what, sizeof(what), "blob '%s'", digest);
 	if (asprintf(&request, "blobs/%s", digest) < 0)
 		return -ENOMEM;
 	for (int start = 0; start < 2; start++) {

@@ -1,0 +1,60 @@
+#!/bin/sh
+# A registry that misbehaves (tests/imagec/hostile-registry.py): each misbehaviour is a
+# clear error naming the object and what was wrong, found at once rather than retried, and
+# leaves no partial blob under a digest nor a temporary file behind.
+. tests/imagec/lib.sh
+
+busybox_image "$WORK/layout" t
+
+# hostile MODE: start the registry misbehaving as MODE; sets HOSTILE (host:port) and
+# HOSTILE_LOG (its requests).
+hostile() {
+	HOSTILE_LOG="$WORK/hostile-$1.log"
+	python3 tests/imagec/hostile-registry.py "$WORK/layout" "$1" >"$WORK/hostile-port" \
+		2>"$HOSTILE_LOG" &
+	REGISTRY_PIDS="$REGISTRY_PIDS $!"
+	for _ in $(seq 50); do
+		[ -s "$WORK/hostile-port" ] && break
+		sleep 0.1
+	done
+	[ -s "$WORK/hostile-port" ] || fail "hostile registry $1 did not start: $(cat "$HOSTILE_LOG")"
+	HOSTILE="127.0.0.1:$(cat "$WORK/hostile-port")"
+}
+
+# nothing_left STORE: no blob and no temporary file (lock files aside) in a store.
+nothing_left() {
+	assert_eq "blobs in $1" 0 "$(blob_count "$1")"
+	assert_eq "temporary files in $1" "" "$(find "$1/tmp" -type f ! -name '*.lock')"
+}
+
+manifest=$(jq -r '.manifests[0].digest' "$WORK/layout/index.json")
+config=$(jq -r .config.digest "$WORK/layout/blobs/sha256/${manifest#sha256:}")
+config_size=$(jq -r .config.size "$WORK/layout/blobs/sha256/${manifest#sha256:}")
+layer=$(jq -r '.layers[0].digest' "$WORK/layout/blobs/sha256/${manifest#sha256:}")
+layer_size=$(jq -r '.layers[0].size' "$WORK/layout/blobs/sha256/${manifest#sha256:}")
+
+# A blob without end: refused at the first byte past its descriptor's size, not retried.
+hostile endless-layer
+assert_fails_with "blob '$layer' is larger than the $layer_size bytes its descriptor says" \
+	timeout 20 "$IMAGEC" --store "$WORK/s-endless" pull --insecure-http "$HOSTILE/x:t"
+assert_eq "GETs of an endless layer" 1 "$(grep -c "^GET /v2/x/blobs/$layer " "$HOSTILE_LOG")"
+[ -e "$WORK/s-endless/blobs/sha256/${layer#sha256:}" ] && fail "a partial layer was stored"
+assert_eq "temporary files after an endless layer" "" \
+	"$(find "$WORK/s-endless/tmp" -type f ! -name '*.lock')"
+hostile endless-config
+assert_fails_with "blob '$config' is larger than the $config_size bytes its descriptor says" \
+	timeout 20 "$IMAGEC" --store "$WORK/s-endless-config" pull --insecure-http "$HOSTILE/x:t"
+nothing_left "$WORK/s-endless-config"
+
+# A manifest over the cap of a JSON document, a token answer over its cap: said as such,
+# asked for once.
+hostile long-manifest
+assert_fails_with "pull '$HOSTILE/x:t': manifest 't' of 'x' is larger than the limit of 4194304 bytes" \
+	"$IMAGEC" --store "$WORK/s-long" pull --insecure-http "$HOSTILE/x:t"
+assert_eq "GETs of a long manifest" 1 "$(grep -c '^GET /v2/x/manifests/t ' "$HOSTILE_LOG")"
+nothing_left "$WORK/s-long"
+hostile token-long
+assert_fails_with "answer of token server 'http://$HOSTILE/token' is larger than the limit of 1048576 bytes" \
+	"$IMAGEC" --store "$WORK/s-long" pull --insecure-http "$HOSTILE/x:t"
+assert_eq "GETs of a long token" 1 "$(grep -c '^GET /token' "$HOSTILE_LOG")"
+echo ok
