@@ -73,6 +73,18 @@ static void response_reset(struct response *response)
 				       .progress_entry = response->progress_entry };
 }
 
+/* A control byte other than tab: in a header value, CR or LF would end it and start another. */
+static bool pull_has_control(const char *text, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
 static size_t pull_header(char *buffer, size_t size, size_t count, void *userdata)
 {
 	struct response *response = userdata;
@@ -108,6 +120,13 @@ static size_t pull_header(char *buffer, size_t size, size_t count, void *userdat
 	       (value[value_length - 1] == '\r' || value[value_length - 1] == '\n' ||
 		value[value_length - 1] == ' '))
 		value_length--;
+	/* What a header holds goes into messages and requests: it must be a header's bytes. */
+	if (pull_has_control(value, value_length)) {
+		response->write_error =
+			error_set(-EPROTO, "%s: the '%.*s' header holds a control character",
+				  response->what, (int)(colon - buffer), buffer);
+		return 0;
+	}
 	*slot = strndup(value, value_length);
 	return length;
 }
@@ -303,6 +322,58 @@ static int pull_get(struct session *session, const char *url, const char *accept
 	return r >= 0 ? error_set(-ELOOP, "too many redirects from '%s'", url) : r;
 }
 
+/*
+ * Make "Authorization: SCHEME CREDENTIALS" the session's. credentials come from elsewhere (a
+ * token server): only visible ASCII may go into a header, where CR LF would add headers of
+ * the sender's choosing. source names where they came from, for the reason.
+ */
+static int pull_authorize(struct session *session, const char *scheme, const char *credentials,
+			  const char *source)
+{
+	char *authorization = NULL;
+
+	for (const char *p = credentials; *p; p++) {
+		if (*p < 0x21 || *p > 0x7e)
+			return error_set(-EPROTO,
+					 "%s gave %s credentials with a byte an HTTP header cannot "
+					 "carry (0x%02x: only visible ASCII may)",
+					 source, scheme, (unsigned char)*p);
+	}
+	if (asprintf(&authorization, "Authorization: %s %s", scheme, credentials) < 0)
+		return -ENOMEM;
+	pthread_mutex_lock(&session->lock);
+	free(session->authorization);
+	session->authorization = authorization;
+	pthread_mutex_unlock(&session->lock);
+	return 0;
+}
+
+/*
+ * "USER:PASS" of the options in base64, for basic authentication (RFC 7617, which allows no
+ * control characters in either). Caller frees.
+ */
+static int pull_basic_credentials(const struct pull_options *options, char **ret)
+{
+	_cleanup_free_ char *pair = NULL;
+	_cleanup_free_ char *encoded = NULL;
+	size_t length;
+
+	if (pull_has_control(options->user, strlen(options->user)) ||
+	    pull_has_control(options->password, strlen(options->password)))
+		return error_set(-EINVAL, "the credentials hold a control character");
+	if (asprintf(&pair, "%s:%s", options->user, options->password) < 0)
+		return -ENOMEM;
+	length = strlen(pair);
+	if (length > 64 * 1024)
+		return error_set(-E2BIG, "the credentials are longer than 64 KiB");
+	encoded = malloc((length + 2) / 3 * 4 + 1);
+	if (!encoded)
+		return -ENOMEM;
+	EVP_EncodeBlock((unsigned char *)encoded, (unsigned char *)pair, (int)length);
+	*ret = take_ptr(encoded);
+	return 0;
+}
+
 /* Ask the realm of a bearer challenge for a token; it becomes the session's authorization. */
 static int pull_token(struct session *session, const struct auth_challenge *challenge)
 {
@@ -359,22 +430,17 @@ static int pull_token(struct session *session, const struct auth_challenge *chal
 		struct session token_session = { .ref = session->ref, .options = options };
 		_cleanup_free_ char *basic = NULL;
 
-		pthread_mutex_init(&token_session.lock, NULL);
 		if (options->user) {
-			_cleanup_free_ char *pair = NULL;
-			char encoded[1024];
-
-			if (asprintf(&pair, "%s:%s", options->user, options->password) < 0)
-				return -ENOMEM;
-			if (strlen(pair) * 4 / 3 + 4 >= sizeof(encoded))
-				return error_set(-E2BIG, "credentials too long");
-			EVP_EncodeBlock((unsigned char *)encoded, (unsigned char *)pair,
-					(int)strlen(pair));
-			if (asprintf(&basic, "Authorization: Basic %s", encoded) < 0)
-				return -ENOMEM;
-			token_session.authorization = basic;
+			r = pull_basic_credentials(options, &basic);
+			if (r < 0)
+				return r;
 		}
-		r = pull_get(&token_session, url, NULL, 0, &response);
+		pthread_mutex_init(&token_session.lock, NULL);
+		if (basic)
+			r = pull_authorize(&token_session, "Basic", basic, "--creds");
+		if (r >= 0)
+			r = pull_get(&token_session, url, NULL, 0, &response);
+		free(token_session.authorization);
 		pthread_mutex_destroy(&token_session.lock);
 	}
 	if (r >= 0 && response.status != 200)
@@ -389,11 +455,12 @@ static int pull_token(struct session *session, const struct auth_challenge *chal
 	if (r >= 0 && !token)
 		r = error_set(-EPROTO, "token server '%s' gave no token", realm);
 	if (r >= 0) {
-		pthread_mutex_lock(&session->lock);
-		free(session->authorization);
-		if (asprintf(&session->authorization, "Authorization: Bearer %s", token) < 0)
-			session->authorization = NULL;
-		pthread_mutex_unlock(&session->lock);
+		_cleanup_free_ char *source = NULL;
+
+		if (asprintf(&source, "token server '%s'", realm) < 0)
+			r = -ENOMEM;
+		else
+			r = pull_authorize(session, "Bearer", token, source);
 	}
 	json_decref(body);
 	response_reset(&response);
@@ -420,8 +487,7 @@ static int pull_authenticate(struct session *session, const struct response *res
 		}
 	}
 	for (int i = 0; i < count && r == -EACCES && !error_message(); i++) {
-		_cleanup_free_ char *pair = NULL;
-		char encoded[1024];
+		_cleanup_free_ char *basic = NULL;
 
 		if (strcmp(challenges[i].scheme, "basic") != 0)
 			continue;
@@ -430,18 +496,10 @@ static int pull_authenticate(struct session *session, const struct response *res
 				      session->ref->registry);
 			break;
 		}
-		if (asprintf(&pair, "%s:%s", options->user, options->password) < 0 ||
-		    strlen(pair) * 4 / 3 + 4 >= sizeof(encoded)) {
-			r = -ENOMEM;
-			break;
-		}
-		EVP_EncodeBlock((unsigned char *)encoded, (unsigned char *)pair, (int)strlen(pair));
-		pthread_mutex_lock(&session->lock);
-		free(session->authorization);
-		if (asprintf(&session->authorization, "Authorization: Basic %s", encoded) < 0)
-			session->authorization = NULL;
-		pthread_mutex_unlock(&session->lock);
-		r = 0;
+		r = pull_basic_credentials(options, &basic);
+		if (r >= 0)
+			r = pull_authorize(session, "Basic", basic, "--creds");
+		break;
 	}
 	auth_challenges_free(challenges, (size_t)count);
 	if (r == -EACCES && !error_message())

@@ -18,6 +18,12 @@ assert_fails_with "registry '$REGISTRY' refused manifest '1' of 'private/bb' (40
 	"$IMAGEC" pull --insecure-http --creds alice:wrong "$REGISTRY/private/bb:1"
 assert_fails_with "credentials must be USER:PASS" \
 	"$IMAGEC" pull --insecure-http --creds alice "$REGISTRY/private/bb:1"
+# Long credentials are sent (and refused: they are wrong), not taken for a lack of memory.
+assert_fails_with "registry '$REGISTRY' refused manifest '1' of 'private/bb' (401 UNAUTHORIZED" \
+	"$IMAGEC" pull --insecure-http --creds "alice:$(printf '%0900d' 0)" "$REGISTRY/private/bb:1"
+# Control characters (RFC 7617 allows none) are refused before anything is sent.
+assert_fails_with "pull '$REGISTRY/private/bb:1': the credentials hold a control character" \
+	"$IMAGEC" pull --insecure-http --creds "$(printf 'alice:s3\033cret')" "$REGISTRY/private/bb:1"
 
 id=$("$IMAGEC" pull --insecure-http --creds alice:s3cret "$REGISTRY/private/bb:1")
 printf 'alice:s3cret\n' >"$WORK/creds"

@@ -13,6 +13,7 @@ stderr as "GET PATH [Range] [Authorization] [X-Injected]". MODE is how it misbeh
   token-crlf        a bearer challenge; the token server's token holds CR LF and a header
   token-escape      the same, with an escape character in the token
   token-long        the token server answers 2 MiB
+  challenge-escape  a bearer challenge with an escape character in its realm
   cut-no-range      a layer breaks off halfway, every other time; a Range is ignored
   none              none: a plain registry
 """
@@ -79,6 +80,9 @@ class Registry(http.server.BaseHTTPRequestHandler):
             realm = "http://127.0.0.1:%d/token" % self.server.server_address[1]
             return self.answer(401, headers=[("WWW-Authenticate",
                                               'Bearer realm="%s",service="hostile"' % realm)])
+        if MODE == "challenge-escape":
+            return self.answer(401, headers=[("WWW-Authenticate",
+                                              'Bearer realm="http://127.0.0.1:1/\x1b[2J"')])
         parts = path.split("/")
         if len(parts) < 4 or parts[1] != "v2":
             return self.answer(404)

@@ -36,14 +36,14 @@ layer_size=$(jq -r '.layers[0].size' "$WORK/layout/blobs/sha256/${manifest#sha25
 # A blob without end: refused at the first byte past its descriptor's size, not retried.
 hostile endless-layer
 assert_fails_with "blob '$layer' is larger than the $layer_size bytes its descriptor says" \
-	timeout 20 "$IMAGEC" --store "$WORK/s-endless" pull --insecure-http "$HOSTILE/x:t"
+	timeout 60 "$IMAGEC" --store "$WORK/s-endless" pull --insecure-http "$HOSTILE/x:t"
 assert_eq "GETs of an endless layer" 1 "$(grep -c "^GET /v2/x/blobs/$layer " "$HOSTILE_LOG")"
 [ -e "$WORK/s-endless/blobs/sha256/${layer#sha256:}" ] && fail "a partial layer was stored"
 assert_eq "temporary files after an endless layer" "" \
 	"$(find "$WORK/s-endless/tmp" -type f ! -name '*.lock')"
 hostile endless-config
 assert_fails_with "blob '$config' is larger than the $config_size bytes its descriptor says" \
-	timeout 20 "$IMAGEC" --store "$WORK/s-endless-config" pull --insecure-http "$HOSTILE/x:t"
+	timeout 60 "$IMAGEC" --store "$WORK/s-endless-config" pull --insecure-http "$HOSTILE/x:t"
 nothing_left "$WORK/s-endless-config"
 
 # A manifest over the cap of a JSON document, a token answer over its cap: said as such,
@@ -57,4 +57,19 @@ hostile token-long
 assert_fails_with "answer of token server 'http://$HOSTILE/token' is larger than the limit of 1048576 bytes" \
 	"$IMAGEC" --store "$WORK/s-long" pull --insecure-http "$HOSTILE/x:t"
 assert_eq "GETs of a long token" 1 "$(grep -c '^GET /token' "$HOSTILE_LOG")"
+
+# A token that would add headers (CR LF) or hold other bytes a header cannot carry: refused
+# before any request carries it.
+hostile token-crlf
+assert_fails_with "token server 'http://$HOSTILE/token' gave Bearer credentials with a byte an HTTP header cannot carry (0x0d" \
+	"$IMAGEC" --store "$WORK/s-token" pull --insecure-http "$HOSTILE/x:t"
+grep -v ' - - -$' "$HOSTILE_LOG" | grep . && fail "a request carried what the token server gave"
+nothing_left "$WORK/s-token"
+hostile token-escape
+assert_fails_with "gave Bearer credentials with a byte an HTTP header cannot carry (0x1b" \
+	"$IMAGEC" --store "$WORK/s-token" pull --insecure-http "$HOSTILE/x:t"
+# A header with a control character is not taken in (nor printed).
+hostile challenge-escape
+assert_fails_with "manifest 't' of 'x': the 'WWW-Authenticate' header holds a control character" \
+	"$IMAGEC" --store "$WORK/s-token" pull --insecure-http "$HOSTILE/x:t"
 echo ok
