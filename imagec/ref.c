@@ -137,6 +137,13 @@ int ref_parse(const char *text, struct ref *ret)
 
 	if (!*text)
 		return error_set(-EINVAL, "empty image reference");
+	/* A URL: the scheme is not part of a reference; HTTP or HTTPS is --insecure-http's. */
+	if (strstr(text, "://"))
+		return error_set(-EINVAL,
+				 "reference '%s' has a scheme: a reference is "
+				 "[HOST[:PORT]/]NAME[:TAG][@sha256:HEX], without 'https://' (for "
+				 "plain HTTP, --insecure-http)",
+				 text);
 	copy = strdup(text);
 	if (!copy)
 		return -ENOMEM;

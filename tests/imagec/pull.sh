@@ -78,6 +78,10 @@ assert_eq "index after a missing tag" '{"schemaVersion":2,"manifests":[]}' "$(ca
 assert_fails_with "GET 'https://$REGISTRY/v2/oci/bb/manifests/1': SSL connect error (a registry that speaks plain HTTP needs --insecure-http)" \
 	"$IMAGEC" --store "$WORK/empty" pull "$REGISTRY/oci/bb:1"
 
+# A URL is not a reference: said so, with what to write instead.
+assert_fails_with "pull 'http://127.0.0.1:1/x:t': reference 'http://127.0.0.1:1/x:t' has a scheme: a reference is \[HOST\[:PORT\]/\]NAME\[:TAG\]\[@sha256:HEX\], without 'https://' (for plain HTTP, --insecure-http)" \
+	"$IMAGEC" --store "$WORK/empty" pull http://127.0.0.1:1/x:t
+
 # A digest that is not hex never becomes a request or a path.
 assert_fails_with "digest 'sha256:../../x' is not sha256: and 64 lowercase hex" \
 	"$IMAGEC" pull --insecure-http "$REGISTRY/oci/bb@sha256:../../x"
