@@ -51,6 +51,7 @@ struct response {
 	const char *what; /* what the body is, for a reason: "manifest 't' of 'x'" */
 	struct store_blob_writer *writer; /* blob bodies go here when set */
 	long long blob_size;	     /* the descriptor's size of a blob body; negative: unknown */
+	long long range_start;	     /* the Range asked for starts here (0: none) */
 	struct layer_stream *stream; /* and a layer's also here, to check its diffID */
 	struct progress *progress;
 	int progress_entry;
@@ -68,6 +69,7 @@ static void response_reset(struct response *response)
 				       .what = response->what,
 				       .writer = response->writer,
 				       .blob_size = response->blob_size,
+				       .range_start = response->range_start,
 				       .stream = response->stream,
 				       .progress = response->progress,
 				       .progress_entry = response->progress_entry };
@@ -139,6 +141,11 @@ static size_t pull_body_blob(struct response *response, const char *buffer, size
 {
 	unsigned long long have = response->writer->hasher.size;
 
+	/* A whole blob where its rest was asked for: pull_fetch starts over, this is not kept. */
+	if (response->status == 200 && response->range_start > 0) {
+		response->write_error = -EAGAIN;
+		return 0;
+	}
 	if (response->blob_size >= 0 && have + length > (unsigned long long)response->blob_size) {
 		response->write_error =
 			error_set(-EFBIG, "%s is larger than the %lld bytes its descriptor says",
@@ -264,6 +271,7 @@ static int pull_get(struct session *session, const char *url, const char *accept
 			headers = curl_slist_append(headers, session->authorization);
 		pthread_mutex_unlock(&session->lock);
 		response_reset(response);
+		response->range_start = range_start;
 		curl_easy_setopt(curl, CURLOPT_URL, current);
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, pull_header_status);
@@ -531,6 +539,7 @@ static int pull_fetch(struct session *session, const char *path, const char *acc
 {
 	_cleanup_free_ char *url = NULL;
 	bool authenticated = false;
+	char failure[512] = ""; /* why the last attempt failed, for when the next cannot resume */
 	int r = 0;
 
 	if (asprintf(&url, "%s/v2/%s/%s", session->base, session->ref->repository, path) < 0)
@@ -548,17 +557,26 @@ static int pull_fetch(struct session *session, const char *path, const char *acc
 			attempt--;
 			continue;
 		}
-		if (r >= 0 && response->status == 200 && have > 0 && response->writer)
-			/* The server sent everything again: the partial bytes must go. */
-			return error_set(-EAGAIN, "range ignored");
+		/* The server sends everything again (pull_body stops it): the partial bytes go. */
+		if (have > 0 && (r == -EAGAIN || (r >= 0 && response->status == 200)))
+			return error_set(
+				-EAGAIN,
+				"%s broke off at %lld bytes (%s) and the registry ignored the "
+				"Range to resume it",
+				response->what, have, failure);
 		if (r == -EIO || (r >= 0 && (response->status == 429 || response->status >= 500))) {
+			if (r == -EIO)
+				snprintf(failure, sizeof(failure), "%s", error_message());
+			else
+				snprintf(failure, sizeof(failure), "answered %ld",
+					 response->status);
 			pull_backoff(attempt);
 			continue;
 		}
 		return r;
 	}
 	if (r >= 0)
-		return error_set(-EIO, "GET '%s': status %ld after %d attempts", url,
+		return error_set(-EIO, "%s: GET '%s' answered %ld, %d times", response->what, url,
 				 response->status, PULL_ATTEMPTS);
 	return r;
 }
@@ -698,6 +716,8 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 		if (r != -EAGAIN)
 			break;
 	}
+	if (r == -EAGAIN)
+		r = error_set(r, "%s, twice", error_message());
 	progress_state(session->progress, entry, r >= 0 ? "done" : "failed");
 	return r;
 }

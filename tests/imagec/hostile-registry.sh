@@ -36,14 +36,14 @@ layer_size=$(jq -r '.layers[0].size' "$WORK/layout/blobs/sha256/${manifest#sha25
 # A blob without end: refused at the first byte past its descriptor's size, not retried.
 hostile endless-layer
 assert_fails_with "blob '$layer' is larger than the $layer_size bytes its descriptor says" \
-	timeout 60 "$IMAGEC" --store "$WORK/s-endless" pull --insecure-http "$HOSTILE/x:t"
+	timeout 20 "$IMAGEC" --store "$WORK/s-endless" pull --insecure-http "$HOSTILE/x:t"
 assert_eq "GETs of an endless layer" 1 "$(grep -c "^GET /v2/x/blobs/$layer " "$HOSTILE_LOG")"
 [ -e "$WORK/s-endless/blobs/sha256/${layer#sha256:}" ] && fail "a partial layer was stored"
 assert_eq "temporary files after an endless layer" "" \
 	"$(find "$WORK/s-endless/tmp" -type f ! -name '*.lock')"
 hostile endless-config
 assert_fails_with "blob '$config' is larger than the $config_size bytes its descriptor says" \
-	timeout 60 "$IMAGEC" --store "$WORK/s-endless-config" pull --insecure-http "$HOSTILE/x:t"
+	timeout 20 "$IMAGEC" --store "$WORK/s-endless-config" pull --insecure-http "$HOSTILE/x:t"
 nothing_left "$WORK/s-endless-config"
 
 # A manifest over the cap of a JSON document, a token answer over its cap: said as such,
@@ -72,4 +72,14 @@ assert_fails_with "gave Bearer credentials with a byte an HTTP header cannot car
 hostile challenge-escape
 assert_fails_with "manifest 't' of 'x': the 'WWW-Authenticate' header holds a control character" \
 	"$IMAGEC" --store "$WORK/s-token" pull --insecure-http "$HOSTILE/x:t"
+
+# A transfer that breaks off, then a registry that ignores Range: said what, at which byte,
+# why; the blob is started over once, then the pull gives up.
+hostile cut-no-range
+assert_fails_with "blob '$layer' broke off at $((layer_size / 2)) bytes (GET 'http://$HOSTILE/v2/x/blobs/$layer': Transferred a partial file) and the registry ignored the Range to resume it, twice" \
+	"$IMAGEC" --store "$WORK/s-cut" pull --insecure-http "$HOSTILE/x:t"
+assert_eq "GETs of a layer cut short" 4 "$(grep -c "^GET /v2/x/blobs/$layer " "$HOSTILE_LOG")"
+[ -e "$WORK/s-cut/blobs/sha256/${layer#sha256:}" ] && fail "a partial layer was stored"
+assert_eq "temporary files after a layer cut short" "" \
+	"$(find "$WORK/s-cut/tmp" -type f ! -name '*.lock')"
 echo ok
