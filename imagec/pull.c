@@ -656,6 +656,29 @@ static int pull_check_diff_id(const char *digest, const char *diff_id, struct la
 }
 
 /*
+ * Check a blob the store has (under its lock) as a download is checked: its digest and size,
+ * and a layer's diffID. Returns 0 when it is good, 1 when it is damaged (a rotted disk, a file
+ * changed by hand) and must be fetched anew, or -errno with a reason (a diffID that the
+ * intact blob does not unpack to: the config is wrong, fetching again cannot mend it).
+ */
+static int pull_blob_present(struct store *store, struct session *session, const char *digest,
+			     long long size, const char *diff_id, const char *path, int entry)
+{
+	int r;
+
+	progress_state(session->progress, entry, "verifying");
+	r = store_blob_check(store, digest, size);
+	if (r == -EBADMSG) {
+		error_clear();
+		return 1;
+	}
+	if (r >= 0 && diff_id)
+		r = pull_check_diff_id(digest, diff_id, NULL, path);
+	progress_state(session->progress, entry, r >= 0 ? "present" : "failed");
+	return r;
+}
+
+/*
  * Fetch one blob into the store unless it is there; another imagec fetching it is waited for.
  * A layer (diff_id set) is checked against its diffID too: while it downloads, or from the
  * store when it was there already. entry is its line in the progress display.
@@ -685,10 +708,9 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 	if (lock < 0)
 		return lock;
 	if (access(path, F_OK) == 0) {
-		progress_state(session->progress, entry, diff_id ? "verifying" : "present");
-		r = diff_id ? pull_check_diff_id(digest, diff_id, NULL, path) : 0;
-		progress_state(session->progress, entry, r >= 0 ? "present" : "failed");
-		return r;
+		r = pull_blob_present(store, session, digest, size, diff_id, path, entry);
+		if (r <= 0)
+			return r;
 	}
 	if (asprintf(&request, "blobs/%s", digest) < 0)
 		return -ENOMEM;

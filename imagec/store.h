@@ -71,6 +71,12 @@ int store_blob_read(const struct store *store, const char *digest, size_t max, c
 		    size_t *ret_size);
 
 /*
+ * Check that the blob digest in the store hashes to its name and is size bytes (unless
+ * negative): 0, -EBADMSG with a reason when it does not, or -errno.
+ */
+int store_blob_check(const struct store *store, const char *digest, long long size);
+
+/*
  * An exclusive lock on one key (a digest or a disk name) in STORE/tmp/, so that two processes
  * never fetch or build the same thing at once. Returns the locked fd (close to unlock).
  */

@@ -86,6 +86,19 @@ assert_fails_with "pull 'http://127.0.0.1:1/x:t': reference 'http://127.0.0.1:1/
 assert_fails_with "digest 'sha256:../../x' is not sha256: and 64 lowercase hex" \
 	"$IMAGEC" pull --insecure-http "$REGISTRY/oci/bb@sha256:../../x"
 
+# A layer and a config that rotted in the store (verify finds them) are fetched again by the
+# next pull and replaced.
+rotted_layer=$(jq -r '.layers[0].digest' "$WORK/docker.json")
+rotted_config=$(jq -r '.configDigest' "$WORK/docker.json")
+for blob in "$rotted_layer" "$rotted_config"; do
+	printf 'X' | dd of="$STORE/blobs/sha256/${blob#sha256:}" bs=1 seek=100 conv=notrunc 2>/dev/null
+done
+assert_fails_with "blob '$rotted_layer' hashes to" "$IMAGEC" verify
+blobs=$(blob_count "$STORE")
+assert_eq "pull over rotted blobs" "$docker_id" "$("$IMAGEC" pull --insecure-http "$REGISTRY/docker/bb:1")"
+"$IMAGEC" verify >/dev/null
+assert_eq "blobs after repairing" "$blobs" "$(blob_count "$STORE")"
+
 # A layer the registry serves with other bytes: refused, and not stored under its digest.
 layer=$(grep -o '"digest": "sha256:[0-9a-f]*"' "$WORK/docker.json" | sed -n 1p | cut -d'"' -f4)
 hex=${layer#sha256:}
