@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "digest.h"
 
 /* A terminal is redrawn at most this often while bytes arrive; JSON lines are rarer still. */
@@ -95,25 +96,97 @@ static void progress_draw_entry(const struct progress *progress, const struct pr
 	fprintf(progress->out, "\r\033[K%.*s\n", columns > 1 ? columns - 1 : 0, line);
 }
 
-/* Redraw every entry in place: up over the lines drawn before, then each line anew. */
+/* Which entries a display too short for all shows first: those moving, failed, waiting. */
+static int progress_rank(const struct progress_entry *entry)
+{
+	if (strcmp(entry->state, "downloading") == 0 || strcmp(entry->state, "verifying") == 0)
+		return 0;
+	if (strcmp(entry->state, "failed") == 0)
+		return 1;
+	if (strcmp(entry->state, "waiting") == 0)
+		return 2;
+	return 3;
+}
+
+/* "+ 6 more layers: 2 downloading, 4 done": the entries that did not fit, by state. */
+static void progress_draw_summary(const struct progress *progress, const bool *shown, int columns)
+{
+	static const char *const states[] = { "downloading", "verifying", "failed",
+					      "waiting",     "present",	  "done" };
+	char line[256];
+	int hidden = 0, length;
+
+	for (int i = 0; i < progress->count; i++)
+		hidden += !shown[i];
+	length = snprintf(line, sizeof(line), "+ %d more layer%s:", hidden, hidden == 1 ? "" : "s");
+	for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+		int count = 0;
+
+		for (int i = 0; i < progress->count; i++)
+			count += !shown[i] && strcmp(progress->entries[i].state, states[s]) == 0;
+		if (count > 0 && length < (int)sizeof(line))
+			length += snprintf(line + length, sizeof(line) - (size_t)length, "%s %d %s",
+					   line[length - 1] == ':' ? "" : ",", count, states[s]);
+	}
+	fprintf(progress->out, "\r\033[K%.*s\n", columns > 1 ? columns - 1 : 0, line);
+}
+
+/*
+ * Redraw the display in place: up over the lines drawn before, then each line anew, then
+ * clear what a taller display left below. It never takes more lines than the terminal has
+ * rows, less one (moving up stops at the top row, and each redraw would scroll the
+ * terminal and leave a copy of the bars in its scrollback): with more entries than that, the
+ * most telling are shown and a line counts the others.
+ */
 static void progress_draw(struct progress *progress, bool force)
 {
 	long long now = progress_now_ns();
+	_cleanup_free_ bool *shown = NULL;
 	struct winsize window;
-	int columns = 80;
+	int columns = 80, room = progress->count, lines = 0;
 
 	if (!force && now - progress->drawn_ns < PROGRESS_REDRAW_NS) {
 		progress->held_back = true;
 		return;
 	}
-	if (ioctl(fileno(progress->out), TIOCGWINSZ, &window) == 0 && window.ws_col > 0)
-		columns = window.ws_col;
+	/* Asked at every redraw: the terminal may have been resized. */
+	if (ioctl(fileno(progress->out), TIOCGWINSZ, &window) == 0) {
+		if (window.ws_col > 0)
+			columns = window.ws_col;
+		if (window.ws_row > 0)
+			room = window.ws_row > 2 ? window.ws_row - 1 : 1;
+	}
+	shown = calloc((size_t)progress->count + 1, sizeof(*shown));
+	if (!shown)
+		return;
 	if (progress->drawn > 0)
 		fprintf(progress->out, "\033[%dA", progress->drawn);
-	for (int i = 0; i < progress->count; i++)
-		progress_draw_entry(progress, &progress->entries[i], columns);
+	if (progress->count <= room) {
+		for (int i = 0; i < progress->count; i++)
+			shown[i] = true;
+	} else {
+		for (int rank = 0, left = room - 1; rank < 4; rank++) {
+			for (int i = 0; i < progress->count && left > 0; i++) {
+				if (progress_rank(&progress->entries[i]) == rank) {
+					shown[i] = true;
+					left--;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < progress->count; i++) {
+		if (shown[i]) {
+			progress_draw_entry(progress, &progress->entries[i], columns);
+			lines++;
+		}
+	}
+	if (lines < progress->count) {
+		progress_draw_summary(progress, shown, columns);
+		lines++;
+	}
+	fprintf(progress->out, "\033[J");
 	fflush(progress->out);
-	progress->drawn = progress->count;
+	progress->drawn = lines;
 	progress->drawn_ns = now;
 	progress->held_back = false;
 }

@@ -100,3 +100,29 @@ tail -n 1 "$WORK/bar-lines" | grep -q "^$(echo "$layer" | cut -c8-19) \[=*\] .* 
 [ "$(tail -n 1 "$WORK/bar-lines" | tr -cd = | wc -c)" = 24 ] || fail "bar not full: $(cat "$WORK/bar-lines")"
 awk 'length($0) >= 80 { exit 1 }' "$WORK/bar-lines" || fail "a line as wide as the terminal"
 assert_eq "ID on stdout" "$(cat "$WORK/id")" "$(jq -r .id "$WORK/progress" | tail -n 1)"
+
+# More layers (8) than a terminal of 4 rows has room for: the display keeps to 3 lines,
+# redrawn in place (nothing scrolls into the scrollback), the last counting the layers it
+# does not show.
+umoci new --image "$WORK/layout:many"
+for i in 1 2 3 4 5 6 7 8; do
+	mkdir -p "$WORK/layer-$i"
+	echo "$i" >"$WORK/layer-$i/file-$i"
+	tar -C "$WORK/layer-$i" -cf "$WORK/layer-$i.tar" "file-$i"
+	umoci raw add-layer --image "$WORK/layout:many" "$WORK/layer-$i.tar"
+done
+push layout:many many:1
+# What script(1) prints is what the terminal was sent (its file has lines of its own).
+script -qec "stty rows 4 cols 80; '$IMAGEC' --store '$WORK/s6' pull --insecure-http '$REGISTRY/many:1' \
+	>'$WORK/id'" /dev/null >"$WORK/many-bars"
+python3 tests/imagec/screen.py 4 "$WORK/many-bars" >"$WORK/screen"
+"$IMAGEC" --store "$WORK/s6" inspect "$REGISTRY/many:1" >"$WORK/many.json"
+first=$(jq -r '.layers[0].digest' "$WORK/many.json" | cut -c8-19)
+second=$(jq -r '.layers[1].digest' "$WORK/many.json" | cut -c8-19)
+sed -n 1p "$WORK/screen" | grep -qx -- "--" || fail "bars in the scrollback: $(cat "$WORK/screen")"
+sed -n 2p "$WORK/screen" | grep -q "^$first \[=\{24\}\] .* done$" ||
+	fail "first line: $(cat "$WORK/screen")"
+sed -n 3p "$WORK/screen" | grep -q "^$second \[=\{24\}\] .* done$" ||
+	fail "second line: $(cat "$WORK/screen")"
+assert_eq "the line for the layers not shown" "+ 6 more layers: 6 done" "$(sed -n 4p "$WORK/screen")"
+assert_eq "the last row" "" "$(sed -n 5p "$WORK/screen")"
