@@ -10,15 +10,16 @@ busybox_image "$WORK/layout" t
 # HOSTILE_LOG (its requests).
 hostile() {
 	HOSTILE_LOG="$WORK/hostile-$1.log"
-	python3 tests/imagec/hostile-registry.py "$WORK/layout" "$1" >"$WORK/hostile-port" \
+	port_file="$WORK/hostile-$1.port"
+	python3 tests/imagec/hostile-registry.py "$WORK/layout" "$1" >"$port_file" \
 		2>"$HOSTILE_LOG" &
 	REGISTRY_PIDS="$REGISTRY_PIDS $!"
 	for _ in $(seq 50); do
-		[ -s "$WORK/hostile-port" ] && break
+		[ -s "$port_file" ] && break
 		sleep 0.1
 	done
-	[ -s "$WORK/hostile-port" ] || fail "hostile registry $1 did not start: $(cat "$HOSTILE_LOG")"
-	HOSTILE="127.0.0.1:$(cat "$WORK/hostile-port")"
+	[ -s "$port_file" ] || fail "hostile registry $1 did not start: $(cat "$HOSTILE_LOG")"
+	HOSTILE="127.0.0.1:$(cat "$port_file")"
 }
 
 # nothing_left STORE: no blob and no temporary file (lock files aside) in a store.
