@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "pull.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +45,7 @@ struct response {
 	char *docker_digest;
 	char *authenticate;
 	char *location;
+	char *content_range;
 	char *body; /* small bodies: manifests, tokens, errors */
 	size_t body_size;
 	size_t body_max;
@@ -64,6 +66,7 @@ static void response_reset(struct response *response)
 	free(response->docker_digest);
 	free(response->authenticate);
 	free(response->location);
+	free(response->content_range);
 	free(response->body);
 	*response = (struct response){ .body_max = response->body_max,
 				       .what = response->what,
@@ -112,6 +115,8 @@ static size_t pull_header(char *buffer, size_t size, size_t count, void *userdat
 		slot = &response->authenticate;
 	else if ((size_t)(colon - buffer) == 8 && strncasecmp(buffer, "location", 8) == 0)
 		slot = &response->location;
+	else if ((size_t)(colon - buffer) == 13 && strncasecmp(buffer, "content-range", 13) == 0)
+		slot = &response->content_range;
 	if (!slot || *slot)
 		return length;
 	value = colon + 1;
@@ -133,6 +138,22 @@ static size_t pull_header(char *buffer, size_t size, size_t count, void *userdat
 	return length;
 }
 
+/* Where the bytes of a 206 start: "bytes START-END/SIZE". -1 when that is not what it says. */
+static long long pull_range_start(const struct response *response)
+{
+	const char *text = response->content_range;
+	char *end;
+	long long start;
+
+	if (!text || strncmp(text, "bytes ", 6) != 0 || !isdigit((unsigned char)text[6]))
+		return -1;
+	errno = 0;
+	start = strtoll(text + 6, &end, 10);
+	if (errno != 0 || *end != '-')
+		return -1;
+	return start;
+}
+
 /*
  * A blob body goes to the store's temporary file, never past the descriptor's size: a registry
  * that sends more (or without end) is stopped at the first byte too many.
@@ -141,9 +162,15 @@ static size_t pull_body_blob(struct response *response, const char *buffer, size
 {
 	unsigned long long have = response->writer->hasher.size;
 
-	/* A whole blob where its rest was asked for: pull_fetch starts over, this is not kept. */
+	/* Not the rest of the blob that was asked for: pull_fetch starts over, this is not kept. */
 	if (response->status == 200 && response->range_start > 0) {
-		response->write_error = -EAGAIN;
+		response->write_error = error_set(-EAGAIN, "it sent the whole blob");
+		return 0;
+	}
+	if (response->status == 206 && pull_range_start(response) != response->range_start) {
+		response->write_error = error_set(-EAGAIN, "it sent '%s'",
+						  response->content_range ? response->content_range
+									  : "no Content-Range");
 		return 0;
 	}
 	if (response->blob_size >= 0 && have + length > (unsigned long long)response->blob_size) {
@@ -557,13 +584,16 @@ static int pull_fetch(struct session *session, const char *path, const char *acc
 			attempt--;
 			continue;
 		}
-		/* The server sends everything again (pull_body stops it): the partial bytes go. */
+		/* Not the part asked for (pull_body stops it): pull_blob starts over. */
 		if (have > 0 && (r == -EAGAIN || (r >= 0 && response->status == 200)))
-			return error_set(
-				-EAGAIN,
-				"%s broke off at %lld bytes (%s) and the registry ignored the "
-				"Range to resume it",
-				response->what, have, failure);
+			return error_set(-EAGAIN,
+					 "%s broke off at %lld bytes (%s) and the registry did not "
+					 "resume it: asked for the rest, %s",
+					 response->what, have, failure,
+					 r == -EAGAIN ? error_message() : "it sent the whole blob");
+		if (r == -EAGAIN)
+			return error_set(r, "%s: asked for the whole blob, %s", response->what,
+					 error_message());
 		if (r == -EIO || (r >= 0 && (response->status == 429 || response->status >= 500))) {
 			if (r == -EIO)
 				snprintf(failure, sizeof(failure), "%s", error_message());

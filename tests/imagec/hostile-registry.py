@@ -15,6 +15,8 @@ stderr as "GET PATH [Range] [Authorization] [X-Injected]". MODE is how it misbeh
   token-long        the token server answers 2 MiB
   challenge-escape  a bearer challenge with an escape character in its realm
   cut-no-range      a layer breaks off halfway, every other time; a Range is ignored
+  cut-bad-range     a layer breaks off halfway, every other time; a Range is answered with
+                    the whole layer, as if it were the part asked for
   none              none: a plain registry
 """
 import http.server
@@ -65,6 +67,14 @@ class Registry(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(b"\0" * 65536)
         except OSError:
             pass
+        self.close_connection = True
+
+    def cut(self, body):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
         self.close_connection = True
 
     def do_GET(self):
@@ -125,14 +135,13 @@ class Registry(http.server.BaseHTTPRequestHandler):
             return self.endless()
         if MODE == "cut-no-range" and layer:
             if count % 2 == 1:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                return None
+                return self.cut(body)
             return self.answer(200, body)
+        if MODE == "cut-bad-range" and layer:
+            if count % 2 == 1:
+                return self.cut(body)
+            return self.answer(206, body, headers=[
+                ("Content-Range", "bytes 0-%d/%d" % (len(body) - 1, len(body)))])
         ranged = self.headers.get("Range")
         if ranged:
             start = int(ranged.split("=")[1].split("-")[0])
