@@ -928,6 +928,11 @@ int pull_image(struct store *store, const char *text, const struct pull_options 
 		r = -ENOMEM;
 	if (r >= 0)
 		r = pull_resolve(&session, &image, &manifest, &manifest_size);
+	/* The config is read into memory: one larger than that can hold is not fetched at all. */
+	if (r >= 0 && image.config_size > STORE_JSON_MAX)
+		r = error_set(-EFBIG,
+			      "config '%s' is %lld bytes, larger than the limit of %d bytes",
+			      image.config_digest, image.config_size, STORE_JSON_MAX);
 	if (r >= 0)
 		r = pull_blob(store, &session, image.config_digest, image.config_size, NULL, -1);
 	if (r >= 0)

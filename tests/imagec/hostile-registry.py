@@ -10,6 +10,7 @@ stderr as "GET PATH [Range] [Authorization] [X-Injected]". MODE is how it misbeh
   endless-layer     a layer's body never ends (no length given)
   endless-config    the config's body never ends
   long-manifest     the manifest, padded with 5 MiB of spaces
+  big-config        the manifest says its config is 5 MiB
   token-crlf        a bearer challenge; the token server's token holds CR LF and a header
   token-escape      the same, with an escape character in the token
   token-long        the token server answers 2 MiB
@@ -121,6 +122,10 @@ class Registry(http.server.BaseHTTPRequestHandler):
             if not digest:
                 return self.answer(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
         body = read_blob(digest)
+        if MODE == "big-config":
+            manifest = json.loads(body)
+            manifest["config"]["size"] = 5 << 20
+            return self.answer(200, json.dumps(manifest).encode(), media_type)
         if MODE == "long-manifest":
             return self.answer(200, body + b" " * (5 << 20), media_type)
         return self.answer(200, body, media_type, [("Docker-Content-Digest", digest)])

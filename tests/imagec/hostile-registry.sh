@@ -54,6 +54,12 @@ assert_fails_with "pull '$HOSTILE/x:t': manifest 't' of 'x' is larger than the l
 	"$IMAGEC" --store "$WORK/s-long" pull --insecure-http "$HOSTILE/x:t"
 assert_eq "GETs of a long manifest" 1 "$(grep -c '^GET /v2/x/manifests/t ' "$HOSTILE_LOG")"
 nothing_left "$WORK/s-long"
+# A config larger than a JSON document may be is not fetched.
+hostile big-config
+assert_fails_with "pull '$HOSTILE/x:t': config '$config' is 5242880 bytes, larger than the limit of 4194304 bytes" \
+	"$IMAGEC" --store "$WORK/s-long" pull --insecure-http "$HOSTILE/x:t"
+assert_eq "GETs of a config too large" 0 "$(grep -c "^GET /v2/x/blobs/$config " "$HOSTILE_LOG")"
+nothing_left "$WORK/s-long"
 hostile token-long
 assert_fails_with "answer of token server 'http://$HOSTILE/token' is larger than the limit of 1048576 bytes" \
 	"$IMAGEC" --store "$WORK/s-long" pull --insecure-http "$HOSTILE/x:t"
