@@ -30,6 +30,22 @@ void error_clear(void)
 	error_text[0] = '\0';
 }
 
+/*
+ * Text with its control bytes written as \xNN: names and messages come from registries,
+ * archives and layers, and an escape sequence in one must not reach the terminal as such.
+ */
+static void error_print_escaped(FILE *out, const char *text)
+{
+	for (; *text; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
 int error_report(int code, const char *format, ...)
 {
 	char what[512];
@@ -38,8 +54,11 @@ int error_report(int code, const char *format, ...)
 	va_start(args, format);
 	vsnprintf(what, sizeof(what), format, args);
 	va_end(args);
-	fprintf(stderr, "imagec: %s: %s\n", what,
-		error_message() ? error_message() : strerror(-code));
+	fputs("imagec: ", stderr);
+	error_print_escaped(stderr, what);
+	fputs(": ", stderr);
+	error_print_escaped(stderr, error_message() ? error_message() : strerror(-code));
+	fputc('\n', stderr);
 	error_clear();
 	return code;
 }

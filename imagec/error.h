@@ -17,7 +17,7 @@ void error_clear(void);
 
 /*
  * Print "imagec: <what>: <reason>" on stderr, the reason being the recorded one or the text of
- * code. Returns code.
+ * code, control characters written as \xNN. Returns code.
  */
 int error_report(int code, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

@@ -11,6 +11,7 @@ stderr as "GET PATH [Range] [Authorization] [X-Injected]". MODE is how it misbeh
   endless-config    the config's body never ends
   long-manifest     the manifest, padded with 5 MiB of spaces
   big-config        the manifest says its config is 5 MiB
+  error-escape      no manifest, said with an escape sequence in the error message
   token-crlf        a bearer challenge; the token server's token holds CR LF and a header
   token-escape      the same, with an escape character in the token
   token-long        the token server answers 2 MiB
@@ -114,6 +115,9 @@ class Registry(http.server.BaseHTTPRequestHandler):
         return self.answer(200, b'{"token":"abc"}', "application/json")
 
     def manifest(self, reference):
+        if MODE == "error-escape":
+            return self.answer(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN",'
+                               b'"message":"no \\u001b[2J such manifest"}]}')
         if reference.startswith("sha256:"):
             digest = reference
             media_type = json.loads(read_blob(digest))["mediaType"]

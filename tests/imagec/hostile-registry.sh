@@ -89,6 +89,12 @@ assert_eq "GETs of a layer cut short" 4 "$(grep -c "^GET /v2/x/blobs/$layer " "$
 [ -e "$WORK/s-cut/blobs/sha256/${layer#sha256:}" ] && fail "a partial layer was stored"
 assert_eq "temporary files after a layer cut short" "" \
 	"$(find "$WORK/s-cut/tmp" -type f ! -name '*.lock')"
+# What a registry says goes to the terminal with its control characters escaped.
+hostile error-escape
+assert_fails_with "has no manifest 't' of 'x' (404 MANIFEST_UNKNOWN: no \\\\x1b\\[2J such manifest)" \
+	"$IMAGEC" --store "$WORK/s-error" pull --insecure-http "$HOSTILE/x:t"
+grep -q "$(printf '\033')" "$WORK/err" && fail "an escape character reached stderr"
+
 # A registry that answers a Range with other bytes than those asked for: the same.
 hostile cut-bad-range
 assert_fails_with "blob '$layer' broke off at $((layer_size / 2)) bytes (GET 'http://$HOSTILE/v2/x/blobs/$layer': Transferred a partial file) and the registry did not resume it: asked for the rest, it sent 'bytes 0-$((layer_size - 1))/$layer_size', twice" \
