@@ -132,11 +132,10 @@ static void progress_draw_summary(const struct progress *progress, const bool *s
 }
 
 /*
- * Redraw the display in place: up over the lines drawn before, then each line anew, then
- * clear what a taller display left below. It never takes more lines than the terminal has
- * rows, less one (moving up stops at the top row, and each redraw would scroll the
- * terminal and leave a copy of the bars in its scrollback): with more entries than that, the
- * most telling are shown and a line counts the others.
+ * Redraw the display in place: up over the lines drawn before, then each line anew. It never
+ * takes more lines than the terminal has rows, less one (moving up stops at the top row, and
+ * each redraw would scroll the terminal and leave a copy of the bars in its scrollback): with
+ * more entries than that, the most telling are shown and a line counts the others.
  */
 static void progress_draw(struct progress *progress, bool force)
 {
@@ -184,7 +183,9 @@ static void progress_draw(struct progress *progress, bool force)
 		progress_draw_summary(progress, shown, columns);
 		lines++;
 	}
-	fprintf(progress->out, "\033[J");
+	/* Fewer lines than before (the terminal got shorter): clear what is left below. */
+	if (lines < progress->drawn)
+		fprintf(progress->out, "\033[J");
 	fflush(progress->out);
 	progress->drawn = lines;
 	progress->drawn_ns = now;
