@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
 
 bool digest_is_valid(const char *text)
 {
@@ -72,6 +75,28 @@ int digest_of_buffer(const void *buf, size_t size, char *ret)
 	if (r < 0)
 		return r;
 	digest_hasher_update(&hasher, buf, size);
+	digest_hasher_final(&hasher, ret);
+	return 0;
+}
+
+int digest_of_fd(int fd, char *ret, unsigned long long *ret_size)
+{
+	struct digest_hasher hasher;
+	char buf[65536];
+	ssize_t n;
+	int r = digest_hasher_init(&hasher);
+
+	if (r < 0)
+		return r;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		digest_hasher_update(&hasher, buf, (size_t)n);
+	if (n < 0) {
+		r = negative_errno();
+		digest_hasher_free(&hasher);
+		return r;
+	}
+	if (ret_size)
+		*ret_size = hasher.size;
 	digest_hasher_final(&hasher, ret);
 	return 0;
 }

@@ -39,6 +39,12 @@ void digest_hasher_free(struct digest_hasher *hasher);
 int digest_of_buffer(const void *buf, size_t size, char *ret);
 
 /*
+ * The digest of what fd reads to its end, into ret (DIGEST_STRING_LEN + 1 bytes), and the
+ * byte count into *ret_size when it is not NULL. Returns 0, -ENOMEM or the -errno of read.
+ */
+int digest_of_fd(int fd, char *ret, unsigned long long *ret_size);
+
+/*
  * The chainID of a stack of diffIDs, bottom first, as the OCI image spec defines it: the
  * first layer's diffID, then sha256 of "<chain> <diffID>" for each next layer. Returns 0 or
  * -ENOMEM.

@@ -132,24 +132,10 @@ int gc_collect(struct store *store)
 static int gc_hash_file(int dir_fd, const char *name, char *ret_digest)
 {
 	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct digest_hasher hasher;
-	char buf[65536];
-	ssize_t n;
-	int r;
 
 	if (fd < 0)
 		return negative_errno();
-	r = digest_hasher_init(&hasher);
-	if (r < 0)
-		return r;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		digest_hasher_update(&hasher, buf, (size_t)n);
-	if (n < 0) {
-		digest_hasher_free(&hasher);
-		return negative_errno();
-	}
-	digest_hasher_final(&hasher, ret_digest);
-	return 0;
+	return digest_of_fd(fd, ret_digest, NULL);
 }
 
 /* Every blob file hashes to its name. Returns the number of bad blobs. */

@@ -317,10 +317,7 @@ int store_blob_check(const struct store *store, const char *digest, long long si
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
 	char actual[DIGEST_STRING_LEN + 1];
-	struct digest_hasher hasher;
 	unsigned long long have;
-	char buf[65536];
-	ssize_t n;
 	int r = store_blob_path(store, digest, &path);
 
 	if (r < 0)
@@ -328,18 +325,9 @@ int store_blob_check(const struct store *store, const char *digest, long long si
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(negative_errno(), "blob '%s': %s", digest, strerror(errno));
-	r = digest_hasher_init(&hasher);
+	r = digest_of_fd(fd, actual, &have);
 	if (r < 0)
-		return r;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		digest_hasher_update(&hasher, buf, (size_t)n);
-	if (n < 0) {
-		r = error_set(negative_errno(), "read '%s': %s", path, strerror(errno));
-		digest_hasher_free(&hasher);
-		return r;
-	}
-	have = hasher.size;
-	digest_hasher_final(&hasher, actual);
+		return error_set(r, "read '%s': %s", path, strerror(-r));
 	if (strcmp(actual, digest) != 0)
 		return error_set(-EBADMSG, "blob '%s' in the store hashes to '%s'", digest, actual);
 	if (size >= 0 && have != (unsigned long long)size)

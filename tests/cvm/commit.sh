@@ -76,25 +76,7 @@ cvm_run committed:3 sh -c 'ls /new 2>/dev/null; cat /three'
 assert_eq "the third level" three "$(cat "$WORK/out")"
 
 # skopeo takes it to a registry on loopback; imagec pulls the same digests back.
-mkdir -p "$WORK/registry"
-registry=""
-trap '[ -z "$registry" ] || kill "$registry" 2>/dev/null || true' EXIT
-for _ in 1 2 3 4 5; do
-	# A random port; a taken one makes the registry exit at once, and another is tried.
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
-	printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-		"$WORK/registry" "$port" >"$WORK/registry.yml"
-	docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-	registry=$!
-	for _ in $(seq 50); do
-		kill -0 "$registry" 2>/dev/null || break
-		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break 2
-		sleep 0.1
-	done
-	kill "$registry" 2>/dev/null || true
-	registry=""
-done
-[ -n "$registry" ] || fail "no registry started: $(cat "$WORK/registry.log")"
+start_registry
 skopeo copy -q --dest-tls-verify=false "oci:$TETHER_STORE:docker.io/library/committed:3" \
 	"docker://127.0.0.1:$port/committed:3"
 pulled=$("$BUILD/imagec" --store "$WORK/store2" pull --insecure-http "127.0.0.1:$port/committed:3")

@@ -53,3 +53,27 @@ wait_started() {
 	done
 	fail "the workload did not start in 60 s"
 }
+
+# start_registry: a docker-registry on 127.0.0.1 with its storage in WORK/registry, stopped
+# by its PID when the test exits; sets port. A port that is taken makes the registry exit at
+# once, and another is tried.
+start_registry() {
+	mkdir -p "$WORK/registry"
+	registry=
+	trap '[ -z "$registry" ] || kill "$registry" 2>/dev/null || true' EXIT
+	for _ in 1 2 3 4 5; do
+		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+		printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+			"$WORK/registry" "$port" >"$WORK/registry.yml"
+		docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+		registry=$!
+		for _ in $(seq 50); do
+			kill -0 "$registry" 2>/dev/null || break
+			curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && return 0
+			sleep 0.1
+		done
+		kill "$registry" 2>/dev/null || true
+		registry=
+	done
+	fail "the registry did not start: $(cat "$WORK/registry.log")"
+}

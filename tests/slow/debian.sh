@@ -8,25 +8,7 @@ set -eu
 
 scripts/mkimage-debian "$BUILD/images/debian-oci"
 
-mkdir -p "$WORK/registry"
-registry=
-for _ in 1 2 3 4 5; do
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
-	printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-		"$WORK/registry" "$port" >"$WORK/registry.yml"
-	docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-	registry=$!
-	for _ in $(seq 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break 2
-		kill -0 "$registry" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$registry" 2>/dev/null || true
-	registry=
-done
-[ -n "$registry" ] || fail "the registry did not start: $(cat "$WORK/registry.log")"
-trap 'kill "$registry" 2>/dev/null || true' EXIT
-
+start_registry
 skopeo copy -q --dest-tls-verify=false "oci:$BUILD/images/debian-oci:bookworm" \
 	"docker://127.0.0.1:$port/debian:bookworm"
 "$BUILD/imagec" pull --insecure-http "127.0.0.1:$port/debian:bookworm" >/dev/null
