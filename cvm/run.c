@@ -721,7 +721,9 @@ static void reap_qemu(struct run *run)
 
 /*
  * A stop: through the channel once the workload runs (tether gives it the stop signal, then
- * SIGKILL after the grace); before that, or the second time, QEMU is killed.
+ * SIGKILL after the grace); before that, or the second time, QEMU is killed. Once the
+ * workload has exited, tether is writing back and unmounting the volumes: the first stop lets
+ * it finish (the shutdown deadline still holds), only a second one kills QEMU.
  */
 static void stop(struct run *run, int signal, int64_t *kill_at)
 {
@@ -729,6 +731,12 @@ static void stop(struct run *run, int signal, int64_t *kill_at)
 
 	if (!run->stop_signal && signal)
 		run->stop_signal = signal;
+	if (run->chan.exited && !run->chan.shutdown && !run->stop_after_exit) {
+		run->stop_after_exit = true;
+		log_error("the workload has exited; waiting for the VM to write back its volumes "
+			  "(once more to kill it now)");
+		return;
+	}
 	if (*kill_at >= 0 || !run->chan.started || run->chan.exited ||
 	    hostchan_stop(&run->chan, grace_ms) < 0) {
 		kill_qemu(run);
@@ -838,6 +846,16 @@ static void show_tail(const char *what, const char *path)
 	}
 }
 
+/* Whether the VM has disks whose writes are the user's: a read-write root or volume. */
+static bool writes_disks(const struct run *run)
+{
+	for (size_t i = 0; i < run->options.volume_count; i++) {
+		if (!run->options.volumes[i].read_only)
+			return true;
+	}
+	return run->options.rootfs != NULL;
+}
+
 static int exit_status(struct run *run)
 {
 	struct hostchan *chan = &run->chan;
@@ -847,6 +865,13 @@ static int exit_status(struct run *run)
 		log_error("%s", chan->error_message);
 	if (chan->bad_lines)
 		log_error("%u lines from tether did not decode", chan->bad_lines);
+	/* Killed before tether's shutdown event, the VM may not have written its volumes back. */
+	if (chan->exited && run->qemu_killed && !chan->shutdown && writes_disks(run)) {
+		log_error("the VM was killed before it shut down: what the workload wrote to its "
+			  "volumes may be lost (its exit status was %d)",
+			  chan->exit_status);
+		return RUN_FAILED;
+	}
 	if (chan->exited)
 		return chan->exit_status;
 	if (chan->error_message)

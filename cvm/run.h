@@ -43,6 +43,7 @@ struct run {
 	int qemu_status;
 	int stop_signal; /* the first SIGINT or SIGTERM cvm got */
 	bool qemu_killed;
+	bool stop_after_exit;	    /* a stop came after the workload's exit: the next kills */
 	bool timed_out;		    /* --timeout came */
 	bool committed;		    /* tether's commit event came ... */
 	long long commit_size;	    /* ... with the size of the layer tar */
