@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -16,6 +17,9 @@
 #include "../common/fileio.h"
 
 #define INPUT_BUFFER 65536
+#define OUTPUT_BUFFER 65536
+/* The poll slot of stdout's or stderr's destination. */
+#define OUTPUT_SLOT(p) (2 * HOSTCHAN_PORTS + 1 + (p)-HOSTCHAN_STDOUT)
 /* How often to look whether QEMU has taken the last stdin bytes. */
 #define INPUT_DRAIN_POLL_MS 10
 
@@ -39,9 +43,35 @@ void hostchan_init(struct hostchan *chan)
 {
 	*chan = (struct hostchan){ .input_fd = -1 };
 	for (int p = 0; p < HOSTCHAN_PORTS; p++) {
-		chan->listen_fd[p] = chan->fd[p] = chan->output_fd[p] = -1;
+		chan->listen_fd[p] = chan->fd[p] = chan->output_fd[p] = chan->output_own[p] = -1;
 		chan->expected[p] = -1;
 	}
+}
+
+/*
+ * How to write to fd without waiting on its reader: a socket takes MSG_DONTWAIT; a pipe, FIFO
+ * or terminal is opened again through /proc, which gives a file description of our own to
+ * make non-blocking (O_NONBLOCK on fd itself would be shared with whoever else holds it); a
+ * file is written as it is.
+ */
+static void open_output(struct hostchan *chan, enum hostchan_port p)
+{
+	char path[64];
+	struct stat st;
+
+	chan->output_mode[p] = HOSTCHAN_OUTPUT_BLOCKING;
+	if (fstat(chan->output_fd[p], &st) < 0)
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		chan->output_mode[p] = HOSTCHAN_OUTPUT_SOCKET;
+		return;
+	}
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", chan->output_fd[p]);
+	chan->output_own[p] = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (chan->output_own[p] >= 0)
+		chan->output_mode[p] = HOSTCHAN_OUTPUT_OWN;
 }
 
 int hostchan_listen(struct hostchan *chan, const char *const paths[HOSTCHAN_PORTS])
@@ -52,6 +82,13 @@ int hostchan_listen(struct hostchan *chan, const char *const paths[HOSTCHAN_PORT
 		chan->listen_fd[p] = listen_unix(paths[p]);
 		if (chan->listen_fd[p] < 0)
 			return chan->listen_fd[p];
+	}
+	for (int p = HOSTCHAN_STDOUT; p <= HOSTCHAN_STDERR; p++) {
+		chan->output[p] = malloc(OUTPUT_BUFFER);
+		if (!chan->output[p])
+			return -ENOMEM;
+		if (chan->output_fd[p] >= 0)
+			open_output(chan, p);
 	}
 	chan->input = malloc(INPUT_BUFFER);
 	if (!chan->input)
@@ -71,6 +108,9 @@ void hostchan_close(struct hostchan *chan)
 	for (int p = 0; p < HOSTCHAN_PORTS; p++) {
 		close_fd(&chan->listen_fd[p]);
 		close_fd(&chan->fd[p]);
+		close_fd(&chan->output_own[p]);
+		free(chan->output[p]);
+		chan->output[p] = NULL;
 	}
 	free(chan->input);
 	chan->input = NULL;
@@ -194,10 +234,54 @@ static int read_control(struct hostchan *chan)
 	return 0;
 }
 
+static bool output_waits(const struct hostchan *chan, enum hostchan_port p)
+{
+	return chan->output_start[p] < chan->output_end[p];
+}
+
+/*
+ * The reader of the workload's output went away (or writing to it failed): the rest is
+ * dropped, and the workload gets SIGPIPE, as a writer to a pipe with no reader does, so that
+ * `cvm run ... | head` ends.
+ */
+static void output_broke(struct hostchan *chan, enum hostchan_port p, int error)
+{
+	chan->output_broken[p] = true;
+	chan->output_start[p] = chan->output_end[p] = 0;
+	if (error == EPIPE)
+		send_message(chan, PROTOCOL_SIGNAL, json_pack("{s:s}", "signal", "PIPE"));
+	else
+		chan->output_errno[p] = error;
+}
+
+/* Write what waits for port p's reader, as far as it takes it without blocking. */
+static void flush_output(struct hostchan *chan, enum hostchan_port p)
+{
+	int fd = chan->output_own[p] >= 0 ? chan->output_own[p] : chan->output_fd[p];
+
+	while (output_waits(chan, p)) {
+		const char *data = chan->output[p] + chan->output_start[p];
+		size_t length = chan->output_end[p] - chan->output_start[p];
+		ssize_t n = chan->output_mode[p] == HOSTCHAN_OUTPUT_SOCKET
+				    ? send(fd, data, length, MSG_DONTWAIT | MSG_NOSIGNAL)
+				    : write(fd, data, length);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			output_broke(chan, p, n < 0 ? errno : EIO);
+			return;
+		}
+		chan->output_start[p] += (size_t)n;
+	}
+	chan->output_start[p] = chan->output_end[p] = 0;
+}
+
 static int copy_output(struct hostchan *chan, enum hostchan_port p)
 {
-	char buffer[65536];
-	ssize_t n = read(chan->fd[p], buffer, sizeof(buffer));
+	ssize_t n = read(chan->fd[p], chan->output[p], OUTPUT_BUFFER);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
@@ -206,9 +290,11 @@ static int copy_output(struct hostchan *chan, enum hostchan_port p)
 		return n < 0 ? negative_errno() : 0;
 	}
 	chan->received[p] += (uint64_t)n;
-	/* A reader that went away (EPIPE) loses the rest; the workload is not held up. */
-	if (!chan->output_broken[p] && fileio_write_all(chan->output_fd[p], buffer, (size_t)n) < 0)
-		chan->output_broken[p] = true;
+	if (chan->output_broken[p])
+		return 0;
+	chan->output_start[p] = 0;
+	chan->output_end[p] = (size_t)n;
+	flush_output(chan, p);
 	return 0;
 }
 
@@ -267,6 +353,16 @@ int hostchan_poll(struct hostchan *chan, struct pollfd *fds)
 		fds[HOSTCHAN_PORTS + p] = (struct pollfd){ .fd = chan->fd[p], .events = POLLIN };
 	}
 	fds[2 * HOSTCHAN_PORTS] = (struct pollfd){ .fd = -1 };
+	for (int p = HOSTCHAN_STDOUT; p <= HOSTCHAN_STDERR; p++) {
+		int fd = chan->output_own[p] >= 0 ? chan->output_own[p] : chan->output_fd[p];
+
+		fds[OUTPUT_SLOT(p)] = (struct pollfd){ .fd = -1 };
+		if (!output_waits(chan, p))
+			continue;
+		/* The port is not read until its reader has taken what waits. */
+		fds[HOSTCHAN_PORTS + p].fd = -1;
+		fds[OUTPUT_SLOT(p)] = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	}
 	if (chan->fd[HOSTCHAN_STDIN] >= 0) {
 		/* stdin's socket is written, not read: POLLOUT when there is something to send. */
 		fds[HOSTCHAN_PORTS + HOSTCHAN_STDIN].events = input_pending(chan) ? POLLOUT : 0;
@@ -304,8 +400,10 @@ int hostchan_handle(struct hostchan *chan, const struct pollfd *fds)
 	if (r == 0 && chan->fd[HOSTCHAN_CONTROL] >= 0 && fds[HOSTCHAN_PORTS].revents)
 		r = read_control(chan);
 	for (int p = HOSTCHAN_STDOUT; p <= HOSTCHAN_STDERR && r == 0; p++) {
+		if (fds[OUTPUT_SLOT(p)].fd >= 0 && fds[OUTPUT_SLOT(p)].revents)
+			flush_output(chan, p);
 		if (chan->fd[p] >= 0 && fds[HOSTCHAN_PORTS + p].fd >= 0 &&
-		    fds[HOSTCHAN_PORTS + p].revents)
+		    fds[HOSTCHAN_PORTS + p].revents && !output_waits(chan, p))
 			r = copy_output(chan, p);
 	}
 	if (chan->fd[HOSTCHAN_STDIN] < 0)
@@ -331,4 +429,9 @@ bool hostchan_done(const struct hostchan *chan)
 			return false;
 	}
 	return true;
+}
+
+bool hostchan_output_pending(const struct hostchan *chan)
+{
+	return output_waits(chan, HOSTCHAN_STDOUT) || output_waits(chan, HOSTCHAN_STDERR);
 }

@@ -19,7 +19,15 @@
 
 enum hostchan_port { HOSTCHAN_CONTROL, HOSTCHAN_STDIN, HOSTCHAN_STDOUT, HOSTCHAN_STDERR };
 #define HOSTCHAN_PORTS 4
-#define HOSTCHAN_POLL_FDS (2 * HOSTCHAN_PORTS + 1)
+/* Per port its listener and its connection, then stdin's source, then stdout's and stderr's. */
+#define HOSTCHAN_POLL_FDS (2 * HOSTCHAN_PORTS + 3)
+
+/* How the workload's output is written where it goes. */
+enum hostchan_output_mode {
+	HOSTCHAN_OUTPUT_BLOCKING, /* a file: it never keeps us waiting long */
+	HOSTCHAN_OUTPUT_OWN,	  /* a pipe or a terminal, opened again non-blocking for us */
+	HOSTCHAN_OUTPUT_SOCKET,	  /* a socket: send() with MSG_DONTWAIT */
+};
 
 struct hostchan;
 /* Called for each decoded event, after the state below is updated. */
@@ -40,7 +48,16 @@ struct hostchan {
 	char *input; /* bytes read from input_fd, not yet sent */
 	size_t input_start, input_end;
 	bool input_eof;
-	bool output_broken[HOSTCHAN_PORTS]; /* the reader of our stdout went away */
+	/*
+	 * Output the reader has not taken yet. While there is some, the port is not read: the
+	 * guest's writes wait, as they would on a pipe, and nothing here blocks on the reader.
+	 */
+	int output_own[HOSTCHAN_PORTS]; /* output_fd opened again, non-blocking; or -1 */
+	enum hostchan_output_mode output_mode[HOSTCHAN_PORTS];
+	char *output[HOSTCHAN_PORTS];
+	size_t output_start[HOSTCHAN_PORTS], output_end[HOSTCHAN_PORTS];
+	bool output_broken[HOSTCHAN_PORTS]; /* the reader went away, or writing failed */
+	int output_errno[HOSTCHAN_PORTS];   /* why, when it was not EPIPE */
 
 	/* What the guest said. */
 	bool hello;
@@ -70,5 +87,8 @@ int hostchan_stop(struct hostchan *chan, unsigned int grace_ms);
 
 /* The exit event arrived, and every byte it announces (or the ports closed). */
 bool hostchan_done(const struct hostchan *chan);
+
+/* Output read from the guest that its reader has not taken yet. */
+bool hostchan_output_pending(const struct hostchan *chan);
 
 #endif

@@ -771,7 +771,13 @@ static int64_t earliest(int64_t a, int64_t b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-/* The poll loop: the channel, signals, and three deadlines. */
+/* A deadline still to come, or -1: one that has passed was acted on and wakes no one. */
+static int64_t ahead(int64_t deadline, int64_t now)
+{
+	return deadline > now ? deadline : -1;
+}
+
+/* The poll loop: the channel, signals, and four deadlines. */
 static void relay(struct run *run)
 {
 	int64_t timeout_at =
@@ -783,11 +789,14 @@ static void relay(struct run *run)
 		int64_t now = clock_ms(), next;
 		int wait_ms;
 
-		if (run->qemu_pid == 0 && (!channel_open(run) || now >= drained_by))
+		/* Output still waiting for a slow reader is written, unless a stop came. */
+		if (run->qemu_pid == 0 && (!channel_open(run) || now >= drained_by) &&
+		    (!hostchan_output_pending(&run->chan) || run->stop_signal || run->timed_out))
 			break;
 		wait_ms = hostchan_poll(&run->chan, fds);
 		fds[HOSTCHAN_POLL_FDS] = (struct pollfd){ .fd = run->signal_fd, .events = POLLIN };
-		next = earliest(earliest(timeout_at, kill_at), earliest(done_by, drained_by));
+		next = earliest(earliest(ahead(timeout_at, now), ahead(kill_at, now)),
+				earliest(ahead(done_by, now), ahead(drained_by, now)));
 		if (run->progress_phase)
 			next = earliest(next, run->progress_drawn_ms + PROGRESS_REDRAW_MS);
 		if (next >= 0 && (wait_ms < 0 || clock_ms_until(next) < wait_ms))
@@ -861,6 +870,12 @@ static int exit_status(struct run *run)
 	struct hostchan *chan = &run->chan;
 
 	progress(run, NULL);
+	for (int p = HOSTCHAN_STDOUT; p <= HOSTCHAN_STDERR; p++) {
+		if (chan->output_errno[p])
+			log_error("writing the workload's %s: %s (the rest was dropped)",
+				  p == HOSTCHAN_STDOUT ? "stdout" : "stderr",
+				  strerror(chan->output_errno[p]));
+	}
 	if (chan->error_message)
 		log_error("%s", chan->error_message);
 	if (chan->bad_lines)
