@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "options.h"
 
+#include <jansson.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/cleanup.h"
 #include "../common/signals.h"
 
 enum {
@@ -419,6 +423,64 @@ static int check_volumes(const struct options *options, char *err, size_t err_si
 	return 0;
 }
 
+/* Whether text is valid UTF-8, as every string of config.json must be (jansson checks). */
+static bool is_utf8(const char *text)
+{
+	json_t *string = json_string(text);
+
+	json_decref(string);
+	return string != NULL;
+}
+
+/* "what 'text'" in err, bytes that are not printable ASCII written as \xNN. */
+static int fail_not_utf8(char *err, size_t err_size, const char *what, const char *text)
+{
+	size_t n = (size_t)snprintf(err, err_size, "%s '", what);
+
+	for (const unsigned char *c = (const unsigned char *)text; *c && n + 8 < err_size; c++)
+		n += (size_t)snprintf(err + n, err_size - n,
+				      *c >= 0x20 && *c < 0x7f ? "%c" : "\\x%02x", *c);
+	snprintf(err + n, err_size - n, "' is not valid UTF-8: config.json carries it as text");
+	return -EINVAL;
+}
+
+/*
+ * Every value that goes into config.json is text: one that is not UTF-8 is refused by name,
+ * instead of jansson leaving it, or what holds it, out of the config.
+ */
+static int check_text(const struct options *options, char *err, size_t err_size)
+{
+	const struct {
+		const char *what;
+		const char *value;
+	} named[] = {
+		{ "workdir", options->workdir },       { "user", options->user },
+		{ "entrypoint", options->entrypoint }, { "hostname", options->hostname },
+		{ "IMAGE", options->image },	       { "--commit", options->commit },
+		{ "--author", options->author },       { "--message", options->message },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
+		if (named[i].value && !is_utf8(named[i].value))
+			return fail_not_utf8(err, err_size, named[i].what, named[i].value);
+	}
+	for (size_t i = 0; i < options->env_count; i++) {
+		if (!is_utf8(options->env[i]))
+			return fail_not_utf8(err, err_size, "environment", options->env[i]);
+	}
+	for (size_t i = 0; i < options->volume_count; i++) {
+		if (!is_utf8(options->volumes[i].target))
+			return fail_not_utf8(err, err_size, "volume target",
+					     options->volumes[i].target);
+	}
+	for (size_t i = 0; i < options->command_count; i++) {
+		if (!is_utf8(options->command[i]))
+			return fail_not_utf8(err, err_size, "COMMAND argument",
+					     options->command[i]);
+	}
+	return 0;
+}
+
 /* What no single option can say: combinations, and what follows the options. */
 static int check_operands(struct options *options, int argc, char **argv, char *err,
 			  size_t err_size)
@@ -441,7 +503,7 @@ static int check_operands(struct options *options, int argc, char **argv, char *
 		options->command_count = (size_t)(argc - optind);
 		if (options->command_count == 0 && !options->has_entrypoint)
 			return fail(err, err_size, "--rootfs needs a COMMAND to run");
-		return 0;
+		return check_text(options, err, err_size);
 	}
 	if (optind >= argc)
 		return fail(err, err_size, "no IMAGE given");
@@ -450,7 +512,7 @@ static int check_operands(struct options *options, int argc, char **argv, char *
 		return fail(err, err_size, "IMAGE is empty");
 	options->command = argv + optind + 1;
 	options->command_count = (size_t)(argc - optind - 1);
-	return 0;
+	return check_text(options, err, err_size);
 }
 
 int options_parse(int argc, char **argv, struct options *ret, char *err, size_t err_size)

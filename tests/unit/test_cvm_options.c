@@ -276,6 +276,31 @@ static void test_options_refuses_bad_values(void **state)
 	REFUSED("--rootfs needs a COMMAND to run", "--rootfs", "/r.ext4");
 }
 
+/* What goes into config.json is text: a value that is not UTF-8 is refused by name. */
+static void test_options_refuses_what_is_not_utf8(void **state)
+{
+	(void)state;
+	REFUSED("environment 'X=\\xff' is not valid UTF-8: config.json carries it as text", "-e",
+		"X=\xff", "busybox");
+	REFUSED("COMMAND argument 'a\\xc3(' is not valid UTF-8: config.json carries it as text",
+		"busybox", "echo", "a\xc3(");
+	REFUSED("workdir '/\\xfe' is not valid UTF-8: config.json carries it as text", "-w",
+		"/\xfe", "busybox");
+	REFUSED("user '\\xe9' is not valid UTF-8: config.json carries it as text", "-u", "\xe9",
+		"busybox");
+	REFUSED("volume target '/d\\xff' is not valid UTF-8: config.json carries it as text", "-v",
+		"v:/d\xff", "busybox");
+	REFUSED("IMAGE 'b\\x80' is not valid UTF-8: config.json carries it as text", "b\x80");
+	{
+		char *argv[] = { "run",		 "-e", "GREETING=h\xc3\xa9llo", "busybox", "echo",
+				 "\xe2\x82\xac", NULL };
+		struct options options;
+
+		assert_int_equal(options_parse(ARGC(argv), argv, &options, err, sizeof(err)), 0);
+		options_free(&options);
+	}
+}
+
 static void test_options_volume_limit(void **state)
 {
 	char *argv[3 + 2 * (OPTIONS_VOLUMES_MAX + 1)];
@@ -305,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_options_env_from_cvm),
 		cmocka_unit_test(test_options_rootfs_takes_command_without_image),
 		cmocka_unit_test(test_options_refuses_bad_values),
+		cmocka_unit_test(test_options_refuses_what_is_not_utf8),
 		cmocka_unit_test(test_options_volume_limit),
 	};
 
