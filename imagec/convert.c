@@ -339,7 +339,9 @@ static int entry_read(struct archive_entry *source, long ordinal, struct layer_e
 	int r;
 
 	entry->ordinal = ordinal;
-	r = convert_clean_path(archive_entry_pathname(source) ?: "", &entry->path);
+	if (!archive_entry_pathname(source))
+		return error_set(-EINVAL, "entry without a name");
+	r = convert_clean_path(archive_entry_pathname(source), &entry->path);
 	if (r < 0)
 		return r;
 	if (hardlink) {
@@ -857,13 +859,14 @@ static int write_files(struct writer *writer)
 		struct archive *layer = layer_open(path, path);
 		struct archive_entry *source;
 		long ordinal = 0;
-		int r = 0;
+		int status, r = 0;
 
 		if (!layer)
 			return -EIO;
 		while (next < writer->file_count &&
 		       writer->files[next]->data->layer == layer_index && r >= 0) {
-			if (archive_read_next_header(layer, &source) != ARCHIVE_OK) {
+			status = archive_read_next_header(layer, &source);
+			if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
 				r = error_set(-EBADMSG, "layer '%s' changed while read: %s", path,
 					      archive_error_string(layer));
 				break;
@@ -991,9 +994,15 @@ struct archive *convert_output_open(int fd)
 
 	if (!out)
 		return NULL;
-	/* xattrs once, as SCHILY.xattr (what tar2sqfs reads), not also as LIBARCHIVE.xattr. */
+	/*
+	 * xattrs once, as SCHILY.xattr (what tar2sqfs reads), not also as LIBARCHIVE.xattr.
+	 * Names as the bytes they are (hdrcharset=BINARY): a layer's names are bytes, often UTF-8,
+	 * and converting them from our locale (C, as imagec never calls setlocale) fails on
+	 * every byte above 127.
+	 */
 	if (archive_write_set_format_pax_restricted(out) != ARCHIVE_OK ||
 	    archive_write_set_format_option(out, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
+	    archive_write_set_format_option(out, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
 	    archive_write_open_fd(out, fd) != ARCHIVE_OK) {
 		archive_write_free(out);
 		return NULL;
