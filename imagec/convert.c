@@ -344,6 +344,15 @@ static int entry_read(struct archive_entry *source, long ordinal, struct layer_e
 	r = convert_clean_path(archive_entry_pathname(source), &entry->path);
 	if (r < 0)
 		return r;
+	/*
+	 * A whiteout is a name, whatever the entry's type (umoci and Docker look at the name
+	 * alone): a hardlink or a directory named .wh.NAME deletes NAME all the same.
+	 */
+	r = convert_whiteout_kind(entry->path, &entry->kind, &entry->target);
+	if (r < 0 || entry->kind != CONVERT_PLAIN)
+		return r;
+	if (!*entry->path && (hardlink || type != AE_IFDIR))
+		return error_set(-EINVAL, "the root is not a directory");
 	if (hardlink) {
 		entry->hardlink = true;
 		r = convert_clean_path(hardlink, &entry->target);
@@ -352,10 +361,6 @@ static int entry_read(struct archive_entry *source, long ordinal, struct layer_e
 		if (!*entry->target)
 			return error_set(-EINVAL, "hardlink to the root");
 		type = AE_IFREG;
-	} else {
-		r = convert_whiteout_kind(entry->path, &entry->kind, &entry->target);
-		if (r < 0)
-			return r;
 	}
 	switch (type) {
 	case AE_IFREG:
@@ -366,14 +371,12 @@ static int entry_read(struct archive_entry *source, long ordinal, struct layer_e
 		break;
 	case AE_IFCHR:
 		/* A char device 0/0 is how overlay spells a whiteout: never let one through. */
-		if (archive_entry_rdev(source) == 0 && entry->kind == CONVERT_PLAIN)
+		if (archive_entry_rdev(source) == 0)
 			return error_set(-EPERM, "char device 0/0 would be read as a whiteout");
 		break;
 	default:
 		return error_set(-EINVAL, "unsupported entry type 0%o", (unsigned)type);
 	}
-	if (entry->kind == CONVERT_PLAIN && !entry->hardlink && !*entry->path && type != AE_IFDIR)
-		return error_set(-EINVAL, "the root is not a directory");
 	attributes->mode = type | (archive_entry_perm(source) & 07777);
 	attributes->uid = (uid_t)archive_entry_uid(source);
 	attributes->gid = (gid_t)archive_entry_gid(source);

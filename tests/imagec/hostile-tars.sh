@@ -39,6 +39,14 @@ hostile hardlink "'g': hardlink target '../../etc/passwd': name leaves the layer
 (cd "$WORK/src" && tar -cf "$WORK/whiteout.tar" .wh.dir/x)
 hostile whiteout "'.wh.dir/x': whiteout prefix in a directory name"
 
+# Hardlinks are held to the same rules: one named like a whiteout in a directory, one named
+# for the root.
+(cd "$WORK/src" && tar -cf "$WORK/whiteoutlink.tar" --transform 's,^g$,.wh.dir/g,' f g)
+hostile whiteoutlink "'.wh.dir/g': whiteout prefix in a directory name"
+
+(cd "$WORK/src" && tar -cf "$WORK/rootlink.tar" --transform 's,^g$,.,' f g)
+hostile rootlink "'.': the root is not a directory"
+
 (cd "$WORK/src" && tar --format=pax --pax-option 'SCHILY.xattr.trusted.overlay.redirect:=/etc' \
 	-cf "$WORK/xattr.tar" x)
 hostile xattr "'x': overlay attribute 'trusted.overlay.redirect' refused"
