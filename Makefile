@@ -170,7 +170,7 @@ module_obj = $(patsubst %.c,$(B)/$(1)/%.o,$(filter-out $(UNIT_COMMON),$(call mod
 # test_imagec_NAME links imagec/NAME.c, the imagec modules it calls, and the host libraries.
 TEST_DEPS_imagec_ref := imagec/digest.c imagec/error.c
 TEST_DEPS_imagec_auth := imagec/error.c
-TEST_DEPS_imagec_convert := imagec/error.c
+TEST_DEPS_imagec_convert := imagec/error.c imagec/layer.c imagec/digest.c
 TEST_DEPS_imagec_layer := imagec/digest.c imagec/error.c
 TEST_DEPS_imagec_progress := imagec/digest.c
 IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lz -lpthread
@@ -204,10 +204,11 @@ $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $$(call module_obj,asan,$$*) \
 		$$(call test_deps,asan,$$*) $(UNIT_COMMON:%.c=$(B)/asan/%.o)
 	$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(TEST_LIBS) -o $@
 
-$(B)/fuzz/fuzz_imagec_%: tests/fuzz/fuzz_imagec_%.c imagec/%.c imagec/error.c
+$(B)/fuzz/fuzz_imagec_%: tests/fuzz/fuzz_imagec_%.c imagec/%.c imagec/error.c imagec/layer.c \
+		imagec/digest.c
 	@mkdir -p $(@D)
 	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $^ -larchive -o $@
+		-fno-sanitize-recover=all $(sort $^) -larchive -lcrypto -lz -lpthread -o $@
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(filter-out $(UNIT_COMMON),$$(call module_src,$$*)) \
 		$$(TEST_DEPS_$$*) $(UNIT_COMMON)

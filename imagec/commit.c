@@ -12,6 +12,7 @@
 
 #include "../common/cleanup.h"
 #include "catalog.h"
+#include "convert.h"
 #include "error.h"
 #include "image.h"
 
@@ -206,6 +207,9 @@ int commit_image(struct store *store, const struct commit_options *options, char
 		image_free(&parent);
 		return 0;
 	}
+	/* A file that is not a layer's tar never becomes an image whose disks cannot be made. */
+	if (r >= 0)
+		r = convert_check_layer(options->layer_path, MEDIA_OCI_LAYER, options->layer_path);
 	if (r >= 0)
 		r = store_layer(store, options->layer_path, &layer);
 	if (r >= 0)

@@ -15,6 +15,7 @@
 
 #include "../common/cleanup.h"
 #include "error.h"
+#include "layer.h"
 
 #define WHITEOUT_PREFIX ".wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
@@ -62,9 +63,15 @@ struct layer_entry {
 	struct node attributes; /* name, parent, children unused */
 };
 
+/* A layer added: where its blob is and how it is compressed, to read its files again. */
+struct convert_layer {
+	char *path;
+	char *media_type;
+};
+
 struct convert {
 	struct node *root;
-	char **layer_paths;
+	struct convert_layer *layers;
 	size_t layer_count;
 };
 
@@ -398,36 +405,25 @@ static int entry_read(struct archive_entry *source, long ordinal, struct layer_e
 	return entry_read_xattrs(source, attributes);
 }
 
-static struct archive *layer_open(const char *path, const char *name)
-{
-	struct archive *archive = archive_read_new();
-
-	if (!archive) {
-		error_set(-ENOMEM, "out of memory");
-		return NULL;
-	}
-	archive_read_support_filter_all(archive);
-	archive_read_support_format_tar(archive);
-	if (archive_read_open_filename(archive, path, 65536) != ARCHIVE_OK) {
-		error_set(-EIO, "layer '%s': %s", name, archive_error_string(archive));
-		archive_read_free(archive);
-		return NULL;
-	}
-	return archive;
-}
-
 /* Every entry of the layer, checked and normalized, in archive order. */
-static int layer_read_entries(const char *path, const char *name, struct layer_entry **ret_entries,
-			      size_t *ret_count)
+static int layer_read_entries(const struct convert_layer *layer, const char *name,
+			      struct layer_entry **ret_entries, size_t *ret_count)
 {
-	struct archive *archive = layer_open(path, name);
+	struct archive *archive = NULL;
 	struct archive_entry *source;
 	struct layer_entry *entries = NULL;
 	size_t count = 0, capacity = 0;
-	int status, r = 0;
+	int status, r = layer_open(layer->path, layer->media_type, false, &archive);
 
-	if (!archive)
-		return -EIO;
+	/* A layer of no bytes (after decompression) has no entries: libarchive finds no tar. */
+	if (r == -EBADMSG && layer_is_empty(layer->path, layer->media_type) == 1) {
+		*ret_entries = NULL;
+		*ret_count = 0;
+		return 0;
+	}
+	if (r < 0)
+		return error_set(r, "layer '%s': %s%s", name, r == -EBADMSG ? "not a tar: " : "",
+				 error_message());
 	while ((status = archive_read_next_header(archive, &source)) == ARCHIVE_OK ||
 	       status == ARCHIVE_WARN) {
 		if (count == CONVERT_ENTRIES_MAX) {
@@ -457,7 +453,8 @@ static int layer_read_entries(const char *path, const char *name, struct layer_e
 		}
 	}
 	if (r >= 0 && status != ARCHIVE_EOF)
-		r = error_set(-EBADMSG, "layer '%s': %s", name, archive_error_string(archive));
+		r = error_set(-EBADMSG, "layer '%s': %s%s", name, count == 0 ? "not a tar: " : "",
+			      archive_error_string(archive));
 	archive_read_free(archive);
 	if (r < 0) {
 		for (size_t i = 0; i < count; i++)
@@ -858,14 +855,15 @@ static int write_files(struct writer *writer)
 	qsort(writer->files, writer->file_count, sizeof(*writer->files), file_compare);
 	while (next < writer->file_count) {
 		size_t layer_index = writer->files[next]->data->layer;
-		const char *path = writer->convert->layer_paths[layer_index];
-		struct archive *layer = layer_open(path, path);
+		const struct convert_layer *from = &writer->convert->layers[layer_index];
+		const char *path = from->path;
+		struct archive *layer = NULL;
 		struct archive_entry *source;
 		long ordinal = 0;
-		int status, r = 0;
+		int status, r = layer_open(path, from->media_type, false, &layer);
 
-		if (!layer)
-			return -EIO;
+		if (r < 0)
+			return error_set(r, "layer '%s': %s", path, error_message());
 		while (next < writer->file_count &&
 		       writer->files[next]->data->layer == layer_index && r >= 0) {
 			status = archive_read_next_header(layer, &source);
@@ -936,31 +934,37 @@ void convert_free(struct convert *convert)
 	if (!convert)
 		return;
 	node_free(convert->root);
-	for (size_t i = 0; i < convert->layer_count; i++)
-		free(convert->layer_paths[i]);
-	free(convert->layer_paths);
+	for (size_t i = 0; i < convert->layer_count; i++) {
+		free(convert->layers[i].path);
+		free(convert->layers[i].media_type);
+	}
+	free(convert->layers);
 	free(convert);
 }
 
-int convert_add_layer(struct convert *convert, const char *path, const char *name,
-		      struct archive *out)
+int convert_add_layer(struct convert *convert, const char *path, const char *media_type,
+		      const char *name, struct archive *out)
 {
 	struct layer_entry *entries = NULL;
+	struct convert_layer *layers, *layer;
 	struct node *upper = NULL;
 	size_t count = 0;
-	char **paths;
 	int r;
 
-	paths = realloc(convert->layer_paths, (convert->layer_count + 1) * sizeof(*paths));
-	if (!paths)
+	layers = realloc(convert->layers, (convert->layer_count + 1) * sizeof(*layers));
+	if (!layers)
 		return -ENOMEM;
-	convert->layer_paths = paths;
-	paths[convert->layer_count] = strdup(path);
-	if (!paths[convert->layer_count])
+	convert->layers = layers;
+	layer = &layers[convert->layer_count];
+	*layer = (struct convert_layer){ strdup(path), strdup(media_type) };
+	if (!layer->path || !layer->media_type) {
+		free(layer->path);
+		free(layer->media_type);
 		return -ENOMEM;
+	}
 	convert->layer_count++;
 
-	r = layer_read_entries(path, name, &entries, &count);
+	r = layer_read_entries(layer, name, &entries, &count);
 	if (r < 0)
 		return r;
 	if (out) {
@@ -980,6 +984,19 @@ int convert_add_layer(struct convert *convert, const char *path, const char *nam
 
 		r = apply_layer(&apply, entries, count, name);
 	}
+	for (size_t i = 0; i < count; i++)
+		entry_free(&entries[i]);
+	free(entries);
+	return r;
+}
+
+int convert_check_layer(const char *path, const char *media_type, const char *name)
+{
+	const struct convert_layer layer = { (char *)path, (char *)media_type };
+	struct layer_entry *entries = NULL;
+	size_t count = 0;
+	int r = layer_read_entries(&layer, name, &entries, &count);
+
 	for (size_t i = 0; i < count; i++)
 		entry_free(&entries[i]);
 	free(entries);

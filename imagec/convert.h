@@ -8,10 +8,10 @@ struct archive;
 
 /*
  * Layers in, overlay-format tars out. Layers are added bottom first; each is read with
- * libarchive (gzip, zstd or plain), checked as untrusted input and applied to a merged view
- * of the image. For each layer, an overlay-format tar of that layer alone can be written: OCI
- * whiteouts become char devices 0/0, opaque markers become trusted.overlay.opaque=y on their
- * directory, directories the layer omits get the attributes they have in the layers below,
+ * libarchive (gzip, zstd or plain, as its media type says), checked as untrusted input and applied
+ * to a merged view of the image. For each layer, an overlay-format tar of that layer alone can be
+ * written: OCI whiteouts become char devices 0/0, opaque markers become trusted.overlay.opaque=y on
+ * their directory, directories the layer omits get the attributes they have in the layers below,
  * and hardlinks to files of lower layers become copies. After the last layer, the merged view
  * can be written as one tar (a flattened image).
  */
@@ -46,12 +46,18 @@ int convert_new(struct convert **ret);
 void convert_free(struct convert *convert);
 
 /*
- * Add the layer blob at path (name is used in messages, e.g. its diffID). When out is not NULL,
- * write the layer's overlay-format tar to it first. Returns 0 or -errno with a reason that names
- * the layer and the entry.
+ * Add the layer blob at path, compressed as media_type says (name is used in messages, e.g. its
+ * digest). When out is not NULL, write the layer's overlay-format tar to it first. Returns 0 or
+ * -errno with a reason that names the layer and the entry.
  */
-int convert_add_layer(struct convert *convert, const char *path, const char *name,
-		      struct archive *out);
+int convert_add_layer(struct convert *convert, const char *path, const char *media_type,
+		      const char *name, struct archive *out);
+
+/*
+ * Read the layer blob at path as a layer's tar and check every entry as convert_add_layer does
+ * (what needs the layers below aside). Returns 0 or -errno with a reason naming the entry.
+ */
+int convert_check_layer(const char *path, const char *media_type, const char *name);
 
 /* Write the merged view of every layer added so far as one tar. */
 int convert_write_flat(struct convert *convert, struct archive *out);

@@ -133,8 +133,8 @@ static int disk_build(struct store *store, const struct image *image, bool flatt
 		if (r >= 0 && wanted)
 			r = packer_start(store, &packer);
 		if (r >= 0)
-			r = convert_add_layer(convert, blob, image->layers[i].digest,
-					      wanted ? packer.out : NULL);
+			r = convert_add_layer(convert, blob, image->layers[i].media_type,
+					      image->layers[i].digest, wanted ? packer.out : NULL);
 		if (wanted)
 			r = packer_finish(&packer, r, paths[i]);
 	}

@@ -199,7 +199,7 @@ static int gc_verify_image(struct store *store, const char *digest)
 
 		r = store_blob_path(store, image.layers[i].digest, &path);
 		if (r >= 0)
-			r = layer_diff_id(path, diff_id);
+			r = layer_diff_id(path, image.layers[i].media_type, diff_id);
 		if (r >= 0 && strcmp(diff_id, image.layers[i].diff_id) != 0)
 			r = error_set(-EBADMSG, "unpacks to '%s', the config says '%s'", diff_id,
 				      image.layers[i].diff_id);

@@ -323,7 +323,7 @@ int import_finish(struct store *store, const struct image *image, const char *ta
 		int r = store_blob_path(store, layer->digest, &path);
 
 		if (r >= 0)
-			r = layer_diff_id(path, diff_id);
+			r = layer_diff_id(path, layer->media_type, diff_id);
 		if (r < 0)
 			return error_set(r, "layer '%s': %s", layer->digest, error_message());
 		if (strcmp(diff_id, layer->diff_id) != 0)

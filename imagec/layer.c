@@ -5,61 +5,300 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../common/cleanup.h"
 #include "error.h"
 #include "image.h"
 
+/* --- reading a layer blob ------------------------------------------------------------- */
+
+static const struct {
+	const char *media_type;
+	enum layer_compression compression;
+} layer_media_types[] = {
+	{ MEDIA_OCI_LAYER, LAYER_PLAIN },
+	{ MEDIA_OCI_LAYER_GZIP, LAYER_GZIP },
+	{ MEDIA_OCI_LAYER_ZSTD, LAYER_ZSTD },
+	{ "application/vnd.oci.image.layer.nondistributable.v1.tar", LAYER_PLAIN },
+	{ "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", LAYER_GZIP },
+	{ "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", LAYER_ZSTD },
+	{ MEDIA_DOCKER_LAYER, LAYER_GZIP },
+	{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", LAYER_GZIP },
+};
+
+int layer_compression_of(const char *media_type, enum layer_compression *ret)
+{
+	for (size_t i = 0; i < sizeof(layer_media_types) / sizeof(layer_media_types[0]); i++) {
+		if (strcmp(media_type, layer_media_types[i].media_type) == 0) {
+			*ret = layer_media_types[i].compression;
+			return 0;
+		}
+	}
+	return error_set(-ENOTSUP, "media type '%s' is not a layer (tar, tar+gzip or tar+zstd)",
+			 media_type);
+}
+
+/* The bytes a compressed blob must begin with, so that garbage is not read as no data. */
+static bool layer_magic_matches(enum layer_compression compression, const unsigned char *head,
+				size_t length)
+{
+	static const unsigned char gzip_magic[] = { 0x1f, 0x8b };
+	static const unsigned char zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+	switch (compression) {
+	case LAYER_GZIP:
+		return length >= sizeof(gzip_magic) && memcmp(head, gzip_magic, 2) == 0;
+	case LAYER_ZSTD:
+		/* A frame, or a skippable frame (magic 0x184D2A5?, little-endian). */
+		return length >= sizeof(zstd_magic) &&
+		       (memcmp(head, zstd_magic, 4) == 0 ||
+			((head[0] & 0xf0) == 0x50 && head[1] == 0x2a && head[2] == 0x4d &&
+			 head[3] == 0x18));
+	case LAYER_PLAIN:
+		break;
+	}
+	return true;
+}
+
+/* What libarchive reads from: the blob's descriptor, its first bytes checked as they pass. */
+struct layer_source {
+	int fd;
+	bool owns_fd;
+	enum layer_compression compression;
+	unsigned char start[4];
+	size_t start_length;
+	bool checked;
+	char buffer[65536];
+};
+
+static la_ssize_t layer_source_read(struct archive *archive, void *data, const void **ret_buffer)
+{
+	static const char *const names[] = { "tar", "gzip", "zstd" };
+	struct layer_source *source = data;
+	size_t take;
+	ssize_t n;
+
+	do
+		n = read(source->fd, source->buffer, sizeof(source->buffer));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(archive, errno, "read: %s", strerror(errno));
+		return -1;
+	}
+	take = sizeof(source->start) - source->start_length;
+	if ((size_t)n < take)
+		take = (size_t)n;
+	memcpy(source->start + source->start_length, source->buffer, take);
+	source->start_length += take;
+	if (!source->checked && (source->start_length >= 4 || n == 0)) {
+		source->checked = true;
+		if (!layer_magic_matches(source->compression, source->start,
+					 source->start_length)) {
+			archive_set_error(archive, EILSEQ, "not %s data, as its media type says",
+					  names[source->compression]);
+			return -1;
+		}
+	}
+	*ret_buffer = source->buffer;
+	return n;
+}
+
+static int layer_source_close(struct archive *archive, void *data)
+{
+	struct layer_source *source = data;
+
+	(void)archive;
+	if (source->owns_fd)
+		close(source->fd);
+	free(source);
+	return ARCHIVE_OK;
+}
+
 /*
- * The sha256 of what fd holds after decompression, read by libarchive (any filter it knows,
- * raw format). Returns 0 or -EBADMSG with a reason.
+ * A reader of the blob on fd, decompressed exactly once, as compression says: the filter is
+ * appended, not bid for, so a tar whose first bytes look like bzip2 or gzip stays a tar.
  */
-static int layer_hash_fd(int fd, char *ret_diff_id)
+static int layer_reader(int fd, bool owns_fd, enum layer_compression compression, bool raw,
+			struct archive **ret)
 {
 	struct archive *archive = archive_read_new();
-	struct archive_entry *entry;
-	struct digest_hasher hasher;
-	char buf[65536];
-	ssize_t n;
-	int r = digest_hasher_init(&hasher);
+	struct layer_source *source = calloc(1, sizeof(*source));
+	int r = ARCHIVE_OK;
 
-	if (r < 0 || !archive) {
-		if (r >= 0)
-			digest_hasher_free(&hasher);
+	if (!archive || !source) {
 		archive_read_free(archive);
+		free(source);
+		if (owns_fd)
+			close(fd);
 		return -ENOMEM;
 	}
-	archive_read_support_filter_all(archive);
-	archive_read_support_format_raw(archive);
-	if (archive_read_open_fd(archive, fd, 65536) != ARCHIVE_OK ||
-	    archive_read_next_header(archive, &entry) != ARCHIVE_OK) {
-		r = error_set(-EBADMSG, "cannot decompress: %s", archive_error_string(archive));
-		goto out;
+	*source = (struct layer_source){ .fd = fd, .owns_fd = owns_fd, .compression = compression };
+	if (compression == LAYER_GZIP)
+		r = archive_read_append_filter(archive, ARCHIVE_FILTER_GZIP);
+	else if (compression == LAYER_ZSTD)
+		r = archive_read_append_filter(archive, ARCHIVE_FILTER_ZSTD);
+	if (r == ARCHIVE_OK)
+		r = raw ? archive_read_support_format_raw(archive)
+			: archive_read_support_format_tar(archive);
+	if (r != ARCHIVE_OK) {
+		r = error_set(-ENOTSUP, "%s", archive_error_string(archive));
+		archive_read_free(archive);
+		layer_source_close(NULL, source);
+		return r;
 	}
-	while ((n = archive_read_data(archive, buf, sizeof(buf))) > 0)
-		digest_hasher_update(&hasher, buf, (size_t)n);
+	/* From here on, libarchive calls layer_source_close, also when the open fails. */
+	if (archive_read_open(archive, source, NULL, layer_source_read, layer_source_close) !=
+	    ARCHIVE_OK) {
+		r = error_set(-EBADMSG, "%s", archive_error_string(archive));
+		archive_read_free(archive);
+		return r;
+	}
+	*ret = archive;
+	return 0;
+}
+
+int layer_open(const char *path, const char *media_type, bool raw, struct archive **ret)
+{
+	enum layer_compression compression;
+	int fd, r = layer_compression_of(media_type, &compression);
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(negative_errno(), "open '%s': %s", path, strerror(errno));
+	return layer_reader(fd, true, compression, raw, ret);
+}
+
+static ssize_t layer_read(int fd, void *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? negative_errno() : n;
+}
+
+static int layer_hash_plain(int fd, struct digest_hasher *hasher)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = layer_read(fd, buf, sizeof(buf))) > 0)
+		digest_hasher_update(hasher, buf, (size_t)n);
+	return n < 0 ? error_set((int)n, "read: %s", strerror((int)-n)) : 0;
+}
+
+/*
+ * gzip members one after the other, as gzip and Go read them. zlib here rather than
+ * libarchive: libarchive reads a stream it cannot decompress as one that holds nothing.
+ */
+static int layer_hash_gzip(int fd, struct digest_hasher *hasher)
+{
+	unsigned char in[65536], out[65536];
+	bool in_member = false, any = false;
+	z_stream z = { 0 };
+	ssize_t n;
+	int r = 0;
+
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	while (r >= 0 && (n = layer_read(fd, in, sizeof(in))) > 0) {
+		any = true;
+		z.next_in = in;
+		z.avail_in = (uInt)n;
+		do {
+			int status;
+
+			if (!in_member && z.avail_in == 0)
+				break;
+			if (!in_member && inflateReset(&z) != Z_OK)
+				r = -ENOMEM;
+			in_member = true;
+			z.next_out = out;
+			z.avail_out = sizeof(out);
+			status = inflate(&z, Z_NO_FLUSH);
+			if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR)
+				r = error_set(-EBADMSG, "gzip decompression failed: %s",
+					      z.msg ? z.msg : "bad data");
+			digest_hasher_update(hasher, out, sizeof(out) - z.avail_out);
+			if (status == Z_STREAM_END)
+				in_member = false;
+		} while (r >= 0 && (z.avail_in > 0 || z.avail_out == 0));
+	}
+	inflateEnd(&z);
+	if (r >= 0 && n < 0)
+		r = error_set((int)n, "read: %s", strerror((int)-n));
+	if (r >= 0 && (in_member || !any))
+		r = error_set(-EBADMSG, "gzip decompression failed: %s",
+			      any ? "the data ends inside a gzip member" : "no gzip data");
+	return r;
+}
+
+/* FIXME: a zstd blob that decompresses to nothing is refused (libarchive finds no data). */
+static int layer_hash_zstd(int fd, struct digest_hasher *hasher)
+{
+	struct archive *archive = NULL;
+	struct archive_entry *entry;
+	char buf[65536];
+	ssize_t n = 0;
+	int r = layer_reader(fd, false, LAYER_ZSTD, true, &archive);
+
+	if (r < 0)
+		return r;
+	if (archive_read_next_header(archive, &entry) != ARCHIVE_OK)
+		n = -1;
+	while (n >= 0 && (n = archive_read_data(archive, buf, sizeof(buf))) > 0)
+		digest_hasher_update(hasher, buf, (size_t)n);
 	if (n < 0)
-		r = error_set(-EBADMSG, "cannot decompress: %s", archive_error_string(archive));
-out:
-	if (r >= 0)
-		digest_hasher_final(&hasher, ret_diff_id);
-	else
-		digest_hasher_free(&hasher);
+		r = error_set(-EBADMSG, "%s", archive_error_string(archive));
 	archive_read_free(archive);
 	return r;
 }
 
-int layer_diff_id(const char *path, char *ret_diff_id)
+/*
+ * The sha256 of what fd holds after decompression as compression says. Returns 0 or -EBADMSG
+ * with a reason.
+ */
+static int layer_hash_fd(int fd, enum layer_compression compression, char *ret_diff_id)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int r;
+	struct digest_hasher hasher;
+	int r = digest_hasher_init(&hasher);
 
+	if (r < 0)
+		return r;
+	if (compression == LAYER_GZIP)
+		r = layer_hash_gzip(fd, &hasher);
+	else if (compression == LAYER_ZSTD)
+		r = layer_hash_zstd(fd, &hasher);
+	else
+		r = layer_hash_plain(fd, &hasher);
+	if (r < 0) {
+		digest_hasher_free(&hasher);
+		return error_set(r, "cannot decompress: %s", error_message() ?: strerror(-r));
+	}
+	digest_hasher_final(&hasher, ret_diff_id);
+	return 0;
+}
+
+int layer_diff_id(const char *path, const char *media_type, char *ret_diff_id)
+{
+	_cleanup_close_ int fd = -1;
+	enum layer_compression compression;
+	int r = layer_compression_of(media_type, &compression);
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(negative_errno(), "open '%s': %s", path, strerror(errno));
-	r = layer_hash_fd(fd, ret_diff_id);
+	r = layer_hash_fd(fd, compression, ret_diff_id);
 	if (r < 0)
 		return error_set(r, "'%s': %s", path, error_message());
 	return 0;
@@ -69,7 +308,7 @@ static void *layer_stream_thread(void *userdata)
 {
 	struct layer_stream *stream = userdata;
 
-	stream->result = layer_hash_fd(stream->read_fd, stream->diff_id);
+	stream->result = layer_hash_fd(stream->read_fd, stream->compression, stream->diff_id);
 	if (stream->result < 0)
 		snprintf(stream->reason, sizeof(stream->reason), "%s",
 			 error_message() ? error_message() : strerror(-stream->result));
@@ -79,11 +318,26 @@ static void *layer_stream_thread(void *userdata)
 	return NULL;
 }
 
-int layer_stream_begin(struct layer_stream *stream)
+int layer_is_empty(const char *path, const char *media_type)
 {
+	static const char empty[] =
+		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char diff_id[DIGEST_STRING_LEN + 1];
+	int r = layer_diff_id(path, media_type, diff_id);
+
+	return r < 0 ? r : strcmp(diff_id, empty) == 0;
+}
+
+int layer_stream_begin(struct layer_stream *stream, const char *media_type)
+{
+	enum layer_compression compression;
 	int fds[2];
+	int r = layer_compression_of(media_type, &compression);
 
 	*stream = (struct layer_stream){ .read_fd = -1, .write_fd = -1 };
+	if (r < 0)
+		return r;
+	stream->compression = compression;
 	/* A socket, not a pipe: send() with MSG_NOSIGNAL reports a gone reader without SIGPIPE. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
 		return error_set(negative_errno(), "socketpair: %s", strerror(errno));
@@ -146,18 +400,34 @@ void layer_stream_abort(struct layer_stream *stream)
 		layer_stream_stop(stream);
 }
 
+/* Whether a 512-byte block is a tar header: its checksum is the sum of its bytes. */
+static bool layer_is_tar_header(const unsigned char *block)
+{
+	unsigned long sum = 0, stored = 0;
+	int i;
+
+	for (i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : block[i];
+	for (i = 148; i < 156 && block[i] == ' '; i++)
+		;
+	for (; i < 156 && block[i] >= '0' && block[i] <= '7'; i++)
+		stored = stored * 8 + (unsigned long)(block[i] - '0');
+	return i > 148 && stored == sum;
+}
+
 const char *layer_media_type_of(const char *path)
 {
 	static const unsigned char gzip_magic[] = { 0x1f, 0x8b };
 	static const unsigned char zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	unsigned char magic[4] = { 0 };
+	unsigned char block[512] = { 0 };
 
-	if (fd >= 0 && read(fd, magic, sizeof(magic)) < 0)
+	/* A tar's first name may begin with any bytes: a valid header says tar first. */
+	if (fd < 0 || read(fd, block, sizeof(block)) < 0 || layer_is_tar_header(block))
 		return MEDIA_OCI_LAYER;
-	if (memcmp(magic, gzip_magic, sizeof(gzip_magic)) == 0)
+	if (memcmp(block, gzip_magic, sizeof(gzip_magic)) == 0)
 		return MEDIA_OCI_LAYER_GZIP;
-	if (memcmp(magic, zstd_magic, sizeof(zstd_magic)) == 0)
+	if (memcmp(block, zstd_magic, sizeof(zstd_magic)) == 0)
 		return MEDIA_OCI_LAYER_ZSTD;
 	return MEDIA_OCI_LAYER;
 }

@@ -670,11 +670,11 @@ static int pull_manifest(struct session *session, const char *reference, char **
 }
 
 /* A layer's diffID, computed as it arrived (stream) or from the store, against the config's. */
-static int pull_check_diff_id(const char *digest, const char *diff_id, struct layer_stream *stream,
-			      const char *path)
+static int pull_check_diff_id(const char *digest, const char *diff_id, const char *media_type,
+			      struct layer_stream *stream, const char *path)
 {
 	char found[DIGEST_STRING_LEN + 1];
-	int r = stream ? layer_stream_end(stream, found) : layer_diff_id(path, found);
+	int r = stream ? layer_stream_end(stream, found) : layer_diff_id(path, media_type, found);
 
 	if (r < 0)
 		return error_set(r, "layer '%s': %s", digest, error_message());
@@ -692,7 +692,8 @@ static int pull_check_diff_id(const char *digest, const char *diff_id, struct la
  * intact blob does not unpack to: the config is wrong, fetching again cannot mend it).
  */
 static int pull_blob_present(struct store *store, struct session *session, const char *digest,
-			     long long size, const char *diff_id, const char *path, int entry)
+			     long long size, const char *diff_id, const char *media_type,
+			     const char *path, int entry)
 {
 	int r;
 
@@ -703,18 +704,19 @@ static int pull_blob_present(struct store *store, struct session *session, const
 		return 1;
 	}
 	if (r >= 0 && diff_id)
-		r = pull_check_diff_id(digest, diff_id, NULL, path);
+		r = pull_check_diff_id(digest, diff_id, media_type, NULL, path);
 	progress_state(session->progress, entry, r >= 0 ? "present" : "failed");
 	return r;
 }
 
 /*
  * Fetch one blob into the store unless it is there; another imagec fetching it is waited for.
- * A layer (diff_id set) is checked against its diffID too: while it downloads, or from the
- * store when it was there already. entry is its line in the progress display.
+ * A layer (diff_id set) is checked against its diffID too, decompressed as media_type says:
+ * while it downloads, or from the store when it was there already. entry is its line in the
+ * progress display.
  */
 static int pull_blob(struct store *store, struct session *session, const char *digest,
-		     long long size, const char *diff_id, int entry)
+		     long long size, const char *diff_id, const char *media_type, int entry)
 {
 	_cleanup_close_ int lock = -1;
 	_cleanup_free_ char *path = NULL;
@@ -738,7 +740,8 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 	if (lock < 0)
 		return lock;
 	if (access(path, F_OK) == 0) {
-		r = pull_blob_present(store, session, digest, size, diff_id, path, entry);
+		r = pull_blob_present(store, session, digest, size, diff_id, media_type, path,
+				      entry);
 		if (r <= 0)
 			return r;
 	}
@@ -748,7 +751,7 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 		r = store_blob_begin(store, &writer);
 		if (r < 0)
 			break;
-		if (diff_id && (r = layer_stream_begin(&stream)) < 0) {
+		if (diff_id && (r = layer_stream_begin(&stream, media_type)) < 0) {
 			store_blob_abort(&writer);
 			break;
 		}
@@ -761,7 +764,7 @@ static int pull_blob(struct store *store, struct session *session, const char *d
 		else
 			store_blob_abort(&writer);
 		if (diff_id && r >= 0)
-			r = pull_check_diff_id(digest, diff_id, &stream, NULL);
+			r = pull_check_diff_id(digest, diff_id, media_type, &stream, NULL);
 		else if (diff_id)
 			layer_stream_abort(&stream);
 		response_reset(&response);
@@ -802,7 +805,7 @@ static void *pull_worker(void *userdata)
 			return NULL;
 		r = pull_blob(workers->store, workers->session, workers->image->layers[i].digest,
 			      workers->image->layers[i].size, workers->image->layers[i].diff_id,
-			      workers->entries[i]);
+			      workers->image->layers[i].media_type, workers->entries[i]);
 		if (r < 0) {
 			pthread_mutex_lock(&workers->session->lock);
 			if (workers->error >= 0) {
@@ -934,7 +937,8 @@ int pull_image(struct store *store, const char *text, const struct pull_options 
 			      "config '%s' is %lld bytes, larger than the limit of %d bytes",
 			      image.config_digest, image.config_size, STORE_JSON_MAX);
 	if (r >= 0)
-		r = pull_blob(store, &session, image.config_digest, image.config_size, NULL, -1);
+		r = pull_blob(store, &session, image.config_digest, image.config_size, NULL, NULL,
+			      -1);
 	if (r >= 0)
 		r = store_blob_read(store, image.config_digest, STORE_JSON_MAX, &config,
 				    &config_size);

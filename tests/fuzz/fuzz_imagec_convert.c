@@ -16,6 +16,7 @@
 
 #include "../../imagec/convert.h"
 #include "../../imagec/error.h"
+#include "../../imagec/image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,9 +55,10 @@ static void convert_twice(const char *path, int out_fd, int emit)
 	out = convert_output_open(out_fd);
 	if (!out)
 		abort();
-	r = convert_add_layer(convert, path, "fuzz", emit == 0 ? out : NULL);
+	r = convert_add_layer(convert, path, MEDIA_OCI_LAYER, "fuzz", emit == 0 ? out : NULL);
 	if (r >= 0)
-		r = convert_add_layer(convert, path, "fuzz", emit == 1 ? out : NULL);
+		r = convert_add_layer(convert, path, MEDIA_OCI_LAYER, "fuzz",
+				      emit == 1 ? out : NULL);
 	if (r >= 0 && emit == 2)
 		r = convert_write_flat(convert, out);
 	if (r < 0 && !error_message())

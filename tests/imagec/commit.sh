@@ -62,8 +62,19 @@ assert_eq "pulled manifest" "$("$IMAGEC" inspect committed:2 | jq -r .id)" "$pul
 assert_eq "pulled diffIDs" "$("$IMAGEC" inspect committed:2 | jq -c .diffIDs)" \
 	"$("$IMAGEC" --store "$WORK/store2" inspect "$REGISTRY/committed:2" | jq -c .diffIDs)"
 
+# A tar whose first bytes are bzip2's magic is a tar: committed, verified and made a disk of.
+echo notes >"$WORK/BZh91AY&SY-notes.txt"
+tar --format=ustar -C "$WORK" -cf "$WORK/bz.tar" 'BZh91AY&SY-notes.txt'
+"$IMAGEC" commit --from "$WORK/bz.tar" --parent busybox:1 bz:1 >/dev/null
+"$IMAGEC" verify >/dev/null || fail "verify of a layer that begins with bzip2's magic"
+top=$("$IMAGEC" disk bz:1 | tail -n 1)
+assert_eq "its disk" "BZh91AY&SY-notes.txt" "$(rdsquashfs -l / "$top" | awk '{ print $NF }')"
+
 # Bad input: nothing is written.
 blobs=$(blob_count "$STORE")
+head -c 2048 /dev/urandom >"$WORK/garbage.tar"
+assert_fails_with "layer '$WORK/garbage.tar': not a tar: Unrecognized archive format" \
+	"$IMAGEC" commit --from "$WORK/garbage.tar" --parent busybox:1 bad:1
 head -c 1000 /dev/zero >"$WORK/short.tar"
 assert_fails_with "short.tar': 1000 bytes is not a tar" \
 	"$IMAGEC" commit --from "$WORK/short.tar" --parent busybox:1 bad:1

@@ -83,6 +83,15 @@ assert_eq "opaque xattr of the directory over a file" "trusted.overlay.opaque=y"
 flat=$("$IMAGEC" disk --flatten filedir:1)
 assert_eq "the flattened directory" "f" "$(rdsquashfs -l /g "$flat" | awk '{ print $NF }')"
 
+# A layer of no bytes (its diffID the sha256 of nothing) is an empty layer, as for umoci.
+: >"$WORK/empty.tar"
+umoci raw add-layer --image "$WORK/layout:three" --tag empty "$WORK/empty.tar"
+"$IMAGEC" import --tag empty:1 "oci:$WORK/layout:empty" >/dev/null
+assert_eq "disks with an empty layer" 4 "$("$IMAGEC" disk empty:1 | wc -l)"
+assert_eq "the empty layer's disk" "" "$(rdsquashfs -l / "$("$IMAGEC" disk empty:1 | tail -n 1)" |
+	grep -v '^/$')"
+"$IMAGEC" disk --flatten empty:1 >/dev/null || fail "a flattened disk with an empty layer"
+
 # The bottom layer's disk is keyed by its diffID (its chainID).
 diff_id=$("$IMAGEC" inspect three:1 | grep -m1 -o '"diffID": "sha256:[0-9a-f]*"' | cut -d: -f3)
 assert_eq "bottom layer disk" "$STORE/disks/layer/${diff_id%\"}.sqfs" "$(head -n 1 "$WORK/disks")"

@@ -23,6 +23,7 @@
 
 #include "../../imagec/convert.h"
 #include "../../imagec/error.h"
+#include "../../imagec/image.h"
 
 struct spec {
 	const char *path;
@@ -151,7 +152,8 @@ static int convert_layers(const struct spec *const *layers, int emit, char **ret
 	/* The layers stay until the end: file contents are read from them when written. */
 	for (; layers[count] && r >= 0; count++) {
 		paths[count] = write_layer(layers[count]);
-		r = convert_add_layer(convert, paths[count], "test", count == emit ? out : NULL);
+		r = convert_add_layer(convert, paths[count], MEDIA_OCI_LAYER, "test",
+				      count == emit ? out : NULL);
 	}
 	if (r >= 0 && emit < 0)
 		r = convert_write_flat(convert, out);

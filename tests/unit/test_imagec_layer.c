@@ -16,6 +16,7 @@
 
 #include "../../imagec/digest.h"
 #include "../../imagec/error.h"
+#include "../../imagec/image.h"
 #include "../../imagec/layer.h"
 
 #define TAR_SIZE (3 * 1024 * 1024 + 17)
@@ -53,6 +54,27 @@ static int setup(void **state)
 	return 0;
 }
 
+/* in gzipped into out (of capacity bytes), as a layer's gzip stream. */
+static int gzip_buffer(const unsigned char *in, size_t size, unsigned char *out, size_t capacity,
+		       size_t *ret_size)
+{
+	z_stream z = { 0 };
+
+	if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (uInt)size;
+	z.next_out = out;
+	z.avail_out = (uInt)capacity;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		return -1;
+	}
+	*ret_size = z.total_out;
+	deflateEnd(&z);
+	return 0;
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -71,12 +93,13 @@ static void write_file(const char *path, const void *bytes, size_t size)
 }
 
 /* The stream's diffID, the bytes given in pieces of chunk bytes. */
-static int stream_diff_id(const void *bytes, size_t size, size_t chunk, char *ret)
+static int stream_diff_id(const void *bytes, size_t size, size_t chunk, const char *media_type,
+			  char *ret)
 {
 	struct layer_stream stream;
 	const unsigned char *p = bytes;
 
-	assert_int_equal(layer_stream_begin(&stream), 0);
+	assert_int_equal(layer_stream_begin(&stream, media_type), 0);
 	for (size_t at = 0; at < size; at += chunk)
 		layer_stream_write(&stream, p + at, size - at < chunk ? size - at : chunk);
 	return layer_stream_end(&stream, ret);
@@ -95,22 +118,24 @@ static void test_layer_stream_matches_file_for_gzip_and_plain(void **state)
 	assert_int_equal(digest_of_buffer(tar, TAR_SIZE, expected), 0);
 
 	write_file(path, gz, gz_size);
-	assert_int_equal(layer_diff_id(path, from_file), 0);
+	assert_int_equal(layer_diff_id(path, MEDIA_OCI_LAYER_GZIP, from_file), 0);
 	assert_string_equal(from_file, expected);
 	/* Pieces of every size the network hands over: one byte, odd sizes, all at once. */
-	assert_int_equal(stream_diff_id(gz, gz_size, 1 << 20, from_stream), 0);
+	assert_int_equal(stream_diff_id(gz, gz_size, 1 << 20, MEDIA_OCI_LAYER_GZIP, from_stream),
+			 0);
 	assert_string_equal(from_stream, expected);
-	assert_int_equal(stream_diff_id(gz, gz_size, 4093, from_stream), 0);
+	assert_int_equal(stream_diff_id(gz, gz_size, 4093, MEDIA_OCI_LAYER_GZIP, from_stream), 0);
 	assert_string_equal(from_stream, expected);
-	assert_int_equal(stream_diff_id(gz, 4096, 1, from_stream), -EBADMSG);
-	assert_int_equal(stream_diff_id(gz, gz_size, gz_size, from_stream), 0);
+	assert_int_equal(stream_diff_id(gz, 4096, 1, MEDIA_OCI_LAYER_GZIP, from_stream), -EBADMSG);
+	assert_int_equal(stream_diff_id(gz, gz_size, gz_size, MEDIA_OCI_LAYER_GZIP, from_stream),
+			 0);
 	assert_string_equal(from_stream, expected);
 
 	/* An uncompressed layer is its own tar. */
 	write_file(path, tar, TAR_SIZE);
-	assert_int_equal(layer_diff_id(path, from_file), 0);
+	assert_int_equal(layer_diff_id(path, MEDIA_OCI_LAYER, from_file), 0);
 	assert_string_equal(from_file, expected);
-	assert_int_equal(stream_diff_id(tar, TAR_SIZE, 65536, from_stream), 0);
+	assert_int_equal(stream_diff_id(tar, TAR_SIZE, 65536, MEDIA_OCI_LAYER, from_stream), 0);
 	assert_string_equal(from_stream, expected);
 	unlink(path);
 }
@@ -127,7 +152,8 @@ static void test_layer_stream_refuses_broken_gzip_without_blocking_the_writer(vo
 	for (size_t i = 10; i < 200; i++)
 		broken[i] ^= 0x5a;
 	error_clear();
-	assert_int_equal(stream_diff_id(broken, gz_size, 65536, diff_id), -EBADMSG);
+	assert_int_equal(stream_diff_id(broken, gz_size, 65536, MEDIA_OCI_LAYER_GZIP, diff_id),
+			 -EBADMSG);
 	assert_non_null(error_message());
 	assert_non_null(strstr(error_message(), "cannot decompress: "));
 	free(broken);
@@ -139,7 +165,8 @@ static void test_layer_stream_truncated_gzip_is_an_error(void **state)
 
 	(void)state;
 	error_clear();
-	assert_int_equal(stream_diff_id(gz, gz_size / 2, 65536, diff_id), -EBADMSG);
+	assert_int_equal(stream_diff_id(gz, gz_size / 2, 65536, MEDIA_OCI_LAYER_GZIP, diff_id),
+			 -EBADMSG);
 	assert_non_null(strstr(error_message(), "cannot decompress: "));
 }
 
@@ -148,7 +175,7 @@ static void test_layer_stream_abort_keeps_the_reason_at_hand(void **state)
 	struct layer_stream stream;
 
 	(void)state;
-	assert_int_equal(layer_stream_begin(&stream), 0);
+	assert_int_equal(layer_stream_begin(&stream, MEDIA_OCI_LAYER_GZIP), 0);
 	layer_stream_write(&stream, gz, 1000);
 	error_set(-EBADMSG, "content of 'x' hashes to 'y'");
 	layer_stream_abort(&stream);
@@ -163,9 +190,75 @@ static void test_layer_file_errors_name_the_file(void **state)
 	char diff_id[DIGEST_STRING_LEN + 1];
 
 	(void)state;
-	assert_int_equal(layer_diff_id("/nonexistent/layer", diff_id), -ENOENT);
+	assert_int_equal(layer_diff_id("/nonexistent/layer", MEDIA_OCI_LAYER, diff_id), -ENOENT);
 	assert_string_equal(error_message(),
 			    "open '/nonexistent/layer': No such file or directory");
+}
+
+/* path holds bytes: the diffID of a blob of media_type with them, or -errno. */
+static int file_diff_id(const void *bytes, size_t size, const char *media_type, char *ret)
+{
+	char path[] = "/tmp/test_imagec_layer.XXXXXX";
+	int fd = mkstemp(path);
+	int r;
+
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, bytes, size);
+	r = layer_diff_id(path, media_type, ret);
+	unlink(path);
+	return r;
+}
+
+static void test_layer_decompressed_as_its_media_type_says_once(void **state)
+{
+	static const unsigned char bzip2_name[] = "BZh91AY&SY-notes.txt";
+	unsigned char block[1024] = { 0 };
+	char expected[DIGEST_STRING_LEN + 1], found[DIGEST_STRING_LEN + 1];
+	unsigned char *twice;
+	size_t twice_size = 0;
+
+	(void)state;
+	/* A plain tar whose first bytes are bzip2's magic is the tar it is. */
+	memcpy(block, bzip2_name, sizeof(bzip2_name));
+	assert_int_equal(digest_of_buffer(block, sizeof(block), expected), 0);
+	assert_int_equal(file_diff_id(block, sizeof(block), MEDIA_OCI_LAYER, found), 0);
+	assert_string_equal(found, expected);
+	assert_int_equal(stream_diff_id(block, sizeof(block), 7, MEDIA_OCI_LAYER, found), 0);
+	assert_string_equal(found, expected);
+
+	/* A gzip blob whose tar begins with gzip's magic is decompressed once, not twice. */
+	twice = malloc(compressBound(gz_size) + 64);
+	assert_int_equal(gzip_buffer(gz, gz_size, twice, compressBound(gz_size) + 64, &twice_size),
+			 0);
+	assert_int_equal(digest_of_buffer(gz, gz_size, expected), 0);
+	assert_int_equal(file_diff_id(twice, twice_size, MEDIA_OCI_LAYER_GZIP, found), 0);
+	assert_string_equal(found, expected);
+	free(twice);
+
+	/* Media type and bytes that disagree: the error says so. */
+	error_clear();
+	assert_int_equal(file_diff_id(block, sizeof(block), MEDIA_OCI_LAYER_GZIP, found), -EBADMSG);
+	assert_non_null(strstr(error_message(), "': cannot decompress: gzip decompression failed: "
+						"incorrect header check"));
+	assert_int_equal(stream_diff_id(block, sizeof(block), 1, MEDIA_OCI_LAYER_ZSTD, found),
+			 -EBADMSG);
+	assert_int_equal(file_diff_id(block, sizeof(block), "application/x-bzip2", found),
+			 -ENOTSUP);
+	assert_string_equal(error_message(), "media type 'application/x-bzip2' is not a layer "
+					     "(tar, tar+gzip or tar+zstd)");
+}
+
+static void test_layer_of_no_bytes_is_the_empty_layer(void **state)
+{
+	char expected[DIGEST_STRING_LEN + 1], found[DIGEST_STRING_LEN + 1];
+
+	(void)state;
+	assert_int_equal(digest_of_buffer("", 0, expected), 0);
+	assert_int_equal(file_diff_id("", 0, MEDIA_OCI_LAYER, found), 0);
+	assert_string_equal(found, expected);
+	assert_int_equal(stream_diff_id("", 0, 1, MEDIA_OCI_LAYER, found), 0);
+	assert_string_equal(found, expected);
 }
 
 int main(void)
@@ -176,6 +269,8 @@ int main(void)
 		cmocka_unit_test(test_layer_stream_truncated_gzip_is_an_error),
 		cmocka_unit_test(test_layer_stream_abort_keeps_the_reason_at_hand),
 		cmocka_unit_test(test_layer_file_errors_name_the_file),
+		cmocka_unit_test(test_layer_decompressed_as_its_media_type_says_once),
+		cmocka_unit_test(test_layer_of_no_bytes_is_the_empty_layer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
