@@ -473,20 +473,157 @@ static int layer_read_entries(const struct convert_layer *layer, const char *nam
  * A layer is applied to one of two trees: the merged view (lower == NULL), where whiteouts
  * delete and opaque markers empty their directory, or the layer's own overlay tree, where both
  * stay as markers and omitted directories are copied from lower (the merged view below it).
+ * Both take the layer in the same steps: the opaque marker of the root, the other opaque
+ * markers, the whiteouts, then the entries in archive order. Markers and whiteouts hide the
+ * layers below only, never the layer's own entries, whatever their order in the archive.
  */
 struct apply {
 	struct node *root;
 	struct node *lower;
 	size_t layer;
-	const struct layer_entry *entry;
+	void *listed; /* the layer's own tree only: what the layer lists, by path */
+};
+
+/* What the layer lists at a path: its first directory entry there, and its first other one. */
+struct listed {
+	const char *path;
+	long first_dir;
+	long first_other;
+	mode_t other_mode;
 };
 
 static const struct node default_dir = { .mode = S_IFDIR | 0755 };
 
+static bool node_is_whiteout(const struct node *node)
+{
+	return S_ISCHR(node->mode) && node->rdev == makedev(0, 0);
+}
+
+static const char *type_name(mode_t mode)
+{
+	return S_ISLNK(mode) ? "a symbolic link" : "not a directory";
+}
+
+static int listed_compare(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->path, ((const struct listed *)b)->path);
+}
+
+static void listed_free_node(void *pointer)
+{
+	(void)pointer;
+}
+
+/* The index of the layer's plain entries; ret_array holds its nodes, freed after the tree. */
+static int listed_build(const struct layer_entry *entries, size_t count, void **ret_tree,
+			struct listed **ret_array)
+{
+	struct listed *array = calloc(count + 1, sizeof(*array));
+	void *tree = NULL;
+	size_t used = 0;
+
+	if (!array)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		const struct layer_entry *entry = &entries[i];
+		struct listed key = { .path = entry->path }, **found;
+		bool dir = S_ISDIR(entry->attributes.mode) && !entry->hardlink;
+
+		if (entry->kind != CONVERT_PLAIN)
+			continue;
+		found = tfind(&key, &tree, listed_compare);
+		if (!found) {
+			array[used] = (struct listed){ entry->path, -1, -1, 0 };
+			found = tsearch(&array[used++], &tree, listed_compare);
+			if (!found) {
+				tdestroy(tree, listed_free_node);
+				free(array);
+				return -ENOMEM;
+			}
+		}
+		if (dir && (*found)->first_dir < 0)
+			(*found)->first_dir = entry->ordinal;
+		if (!dir && (*found)->first_other < 0) {
+			(*found)->first_other = entry->ordinal;
+			(*found)->other_mode = entry->hardlink ? S_IFREG : entry->attributes.mode;
+		}
+	}
+	*ret_tree = tree;
+	*ret_array = array;
+	return 0;
+}
+
+static const struct listed *listed_find(const struct apply *apply, const char *path)
+{
+	struct listed key = { .path = path };
+	struct listed **found = tfind(&key, &apply->listed, listed_compare);
+
+	return found ? *found : NULL;
+}
+
+/*
+ * What the layers below show at path, through what this layer's markers and whiteouts have
+ * made of its own tree so far (a deleted or opaque directory hides what is below it); NULL
+ * when nothing. A marker or whiteout (at ordinal) below a symlink is refused: of the layers
+ * below, or of this layer when listed before it (umoci would follow the link).
+ */
+static int apply_below(const struct apply *apply, const char *path, long ordinal,
+		       const struct node **ret)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	_cleanup_free_ char *prefix = calloc(1, strlen(path) + 1);
+	const struct node *upper = apply->root, *lower = apply->lower;
+	char *saveptr = NULL, *part, *next;
+
+	*ret = NULL;
+	if (!copy || !prefix)
+		return -ENOMEM;
+	for (part = strtok_r(copy, "/", &saveptr); part; part = next) {
+		const struct listed *listed;
+
+		next = strtok_r(NULL, "/", &saveptr);
+		upper = upper ? node_child(upper, part) : NULL;
+		lower = lower ? node_child(lower, part) : NULL;
+		if (upper && node_is_whiteout(upper))
+			return 0;
+		if (!next) {
+			*ret = lower;
+			return 0;
+		}
+		if (*prefix)
+			strcat(prefix, "/");
+		strcat(prefix, part);
+		listed = listed_find(apply, prefix);
+		/*
+		 * Listed as a symlink before, and not made a directory again since: umoci would
+		 * follow it. Below a file there is nothing to delete.
+		 */
+		if (listed && listed->first_other >= 0 && listed->first_other < ordinal &&
+		    !(listed->first_dir > listed->first_other && listed->first_dir < ordinal)) {
+			if (S_ISLNK(listed->other_mode))
+				return error_set(-ENOTDIR, "parent '%s' is a symbolic link",
+						 prefix);
+			return 0;
+		}
+		if (upper && upper->opaque)
+			lower = NULL;
+		if (lower && !S_ISDIR(lower->mode)) {
+			if (S_ISLNK(lower->mode) &&
+			    (!listed || listed->first_dir < 0 || listed->first_dir > ordinal))
+				return error_set(-ENOTDIR,
+						 "parent '%s' in a lower layer is a symbolic link",
+						 prefix);
+			lower = NULL; /* a file, or the layer made a directory of it first */
+		}
+	}
+	return 0;
+}
+
 /*
  * The directory at path in the tree being built, made when missing with the attributes it has
  * in the lower view (or 0755 root). A symlink or file on the way is refused: writing through it
- * would land outside the directory the layer names.
+ * would land outside the directory the layer names. A directory this layer deleted and now
+ * writes below is a new one: 0755 root, opaque (as the merged view makes it).
  */
 static int apply_dir(const struct apply *apply, const char *path, struct node **ret)
 {
@@ -500,28 +637,34 @@ static int apply_dir(const struct apply *apply, const char *path, struct node **
 	for (char *part = strtok_r(copy, "/", &saveptr); part;
 	     part = strtok_r(NULL, "/", &saveptr)) {
 		struct node *child = node_child(node, part);
+		bool deleted = child && node_is_whiteout(child);
 		int r;
 
 		lower = lower && S_ISDIR(lower->mode) ? node_child(lower, part) : NULL;
+		if (deleted) {
+			node_remove(child);
+			child = NULL;
+			lower = NULL;
+		}
 		if (!child) {
 			const struct node *from = lower ? lower : &default_dir;
 
 			if (!S_ISDIR(from->mode))
 				return error_set(-ENOTDIR, "parent '%s' in a lower layer is %s",
-						 part,
-						 S_ISLNK(from->mode) ? "a symbolic link"
-								     : "not a directory");
+						 part, type_name(from->mode));
 			child = node_new_child(node, part);
 			if (!child)
 				return -ENOMEM;
 			r = node_set_attributes(child, from);
 			if (r < 0)
 				return r;
+			child->opaque = deleted;
 		} else if (!S_ISDIR(child->mode)) {
 			return error_set(-ENOTDIR, "parent '%s' is %s", part,
-					 S_ISLNK(child->mode) ? "a symbolic link"
-							      : "not a directory");
+					 type_name(child->mode));
 		}
+		if (child->opaque)
+			lower = NULL;
 		node = child;
 	}
 	*ret = node;
@@ -537,16 +680,11 @@ static int apply_split(const char *path, char **ret_dir, const char **ret_base)
 	return *ret_dir ? 0 : -ENOMEM;
 }
 
-/*
- * The directory an opaque marker is in. What the layers below have there may be a file the
- * layer replaces with this directory (overlayfs writes exactly that): it is not a parent to
- * go through, so it is replaced here, and the layer's entry for the directory (when it has
- * one) gives it its attributes.
- */
-static int apply_opaque_dir(const struct apply *apply, const char *path, struct node **ret)
+/* The node named base in the directory at dir_path of the layer's tree, made anew. */
+static int apply_replace(const struct apply *apply, const char *path, struct node **ret)
 {
 	_cleanup_free_ char *dir_path = NULL;
-	struct node *dir, *node, *below = NULL;
+	struct node *dir, *node;
 	const char *base;
 	int r = apply_split(path, &dir_path, &base);
 
@@ -555,60 +693,108 @@ static int apply_opaque_dir(const struct apply *apply, const char *path, struct 
 	if (r < 0)
 		return r;
 	node = node_child(dir, base);
-	if (node && S_ISDIR(node->mode)) {
-		*ret = node;
-		return 0;
-	}
 	if (node)
 		node_remove(node);
-	if (apply->lower)
-		below = node_lookup(apply->lower, path);
-	node = node_new_child(dir, base);
-	if (!node)
-		return -ENOMEM;
-	r = node_set_attributes(node, below && S_ISDIR(below->mode) ? below : &default_dir);
-	*ret = node;
-	return r;
+	*ret = node_new_child(dir, base);
+	return *ret ? 0 : -ENOMEM;
 }
 
-static int apply_whiteout(const struct apply *apply, const struct layer_entry *entry)
+static void apply_root_whiteout(const void *pointer, VISIT which, void *closure)
 {
-	_cleanup_free_ char *dir_path = NULL;
-	struct node *dir = NULL;
+	const struct node *below = *(const struct node *const *)pointer;
+	struct apply *apply = closure;
 	struct node *node;
-	const char *base;
+
+	if ((which != postorder && which != leaf) || !apply->root)
+		return;
+	node = node_new_child(apply->root, below->name);
+	if (node) {
+		node->mode = S_IFCHR;
+		node->rdev = makedev(0, 0);
+	} else {
+		apply->root = NULL;
+	}
+}
+
+/*
+ * An opaque marker at the root. overlayfs reads no opaque attribute on a layer's root, so the
+ * layer's own tree gets a whiteout for every name the layers below have there.
+ */
+static int apply_root_opaque(const struct apply *apply)
+{
+	struct apply walk = *apply;
+
+	if (!apply->lower) {
+		node_clear_children(apply->root);
+		return 0;
+	}
+	twalk_r(apply->lower->children, apply_root_whiteout, &walk);
+	return walk.root ? 0 : -ENOMEM;
+}
+
+/*
+ * An opaque marker in a directory: the directory the layers below have there loses what they
+ * put in it. A marker whose directory is neither below nor in the layer does nothing (umoci
+ * neither); one on a symlink of the layers below is refused, unless the layer made a directory
+ * there first: umoci would empty what the link points to.
+ */
+static int apply_opaque(const struct apply *apply, const struct layer_entry *entry)
+{
+	const struct node *below = NULL;
+	const struct listed *listed;
+	struct node *node;
 	int r;
 
-	if (entry->kind == CONVERT_OPAQUE) {
-		node = apply->root;
-		r = *entry->target ? apply_opaque_dir(apply, entry->target, &node) : 0;
-		if (r < 0)
-			return r;
-		/* The merged view loses what is below; a layer's own tree marks it. */
-		if (apply->lower)
-			node->opaque = true;
-		else
+	if (!apply->lower) {
+		node = node_lookup(apply->root, entry->target);
+		if (node && S_ISDIR(node->mode))
 			node_clear_children(node);
 		return 0;
 	}
-	r = apply_split(entry->target, &dir_path, &base);
+	r = apply_below(apply, entry->target, entry->ordinal, &below);
 	if (r < 0)
 		return r;
+	listed = listed_find(apply, entry->target);
+	if (below && !S_ISDIR(below->mode)) {
+		if (S_ISLNK(below->mode) &&
+		    (!listed || listed->first_dir < 0 || listed->first_dir > entry->ordinal))
+			return error_set(-ENOTDIR, "'%s' in a lower layer is a symbolic link",
+					 entry->target);
+		below = NULL;
+	}
+	if (!below && (!listed || listed->first_dir < 0))
+		return 0;
+	node = node_lookup(apply->root, entry->target);
+	if (!node || !S_ISDIR(node->mode)) {
+		r = apply_replace(apply, entry->target, &node);
+		if (r >= 0)
+			r = node_set_attributes(node, below ? below : &default_dir);
+		if (r < 0)
+			return r;
+	}
+	node->opaque = true;
+	return 0;
+}
+
+/* A whiteout: what the layers below have at its target is deleted; nothing there, nothing. */
+static int apply_remove(const struct apply *apply, const struct layer_entry *entry)
+{
+	const struct node *below = NULL;
+	struct node *node;
+	int r;
+
 	if (!apply->lower) {
 		node = node_lookup(apply->root, entry->target);
 		if (node && node != apply->root)
 			node_remove(node);
 		return 0;
 	}
-	r = apply_dir(apply, dir_path, &dir);
+	r = apply_below(apply, entry->target, entry->ordinal, &below);
+	if (r < 0 || !below)
+		return r;
+	r = apply_replace(apply, entry->target, &node);
 	if (r < 0)
 		return r;
-	node = node_child(dir, base);
-	if (node)
-		node_remove(node);
-	node = node_new_child(dir, base);
-	if (!node)
-		return -ENOMEM;
 	node->mode = S_IFCHR;
 	node->rdev = makedev(0, 0);
 	return 0;
@@ -660,8 +846,7 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 	 * hide what the layers below have there, as overlayfs does for a directory made over a
 	 * whiteout.
 	 */
-	replaces_whiteout =
-		apply->lower && node && S_ISCHR(node->mode) && node->rdev == makedev(0, 0);
+	replaces_whiteout = apply->lower && node && node_is_whiteout(node);
 	/* A directory over a directory merges with it; anything else replaces what was there. */
 	if (node && !(S_ISDIR(node->mode) && S_ISDIR(entry->attributes.mode) && !entry->hardlink)) {
 		if (target == node)
@@ -693,18 +878,52 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 	return r;
 }
 
-/* Whiteouts first: they apply to the layers below only, never to entries of their own layer. */
-static int apply_layer(const struct apply *base, const struct layer_entry *entries, size_t count,
+enum apply_step {
+	APPLY_ROOT_OPAQUE,
+	APPLY_OPAQUE,
+	APPLY_REMOVE,
+	APPLY_ENTRIES,
+};
+
+static enum apply_step apply_step_of(const struct layer_entry *entry)
+{
+	if (entry->kind == CONVERT_OPAQUE)
+		return *entry->target ? APPLY_OPAQUE : APPLY_ROOT_OPAQUE;
+	return entry->kind == CONVERT_REMOVE ? APPLY_REMOVE : APPLY_ENTRIES;
+}
+
+static int apply_one(const struct apply *apply, const struct layer_entry *entry)
+{
+	switch (apply_step_of(entry)) {
+	case APPLY_ROOT_OPAQUE:
+		return apply_root_opaque(apply);
+	case APPLY_OPAQUE:
+		return apply_opaque(apply, entry);
+	case APPLY_REMOVE:
+		return apply_remove(apply, entry);
+	case APPLY_ENTRIES:
+		break;
+	}
+	return apply_entry(apply, entry);
+}
+
+static int apply_layer(const struct apply *apply, const struct layer_entry *entries, size_t count,
 		       const char *name)
 {
-	for (int pass = 0; pass < 2; pass++) {
+	bool root_opaque_done = false;
+
+	for (int step = APPLY_ROOT_OPAQUE; step <= APPLY_ENTRIES; step++) {
 		for (size_t i = 0; i < count; i++) {
 			const struct layer_entry *entry = &entries[i];
 			int r;
 
-			if ((entry->kind != CONVERT_PLAIN) != (pass == 0))
+			if ((int)apply_step_of(entry) != step)
 				continue;
-			r = pass == 0 ? apply_whiteout(base, entry) : apply_entry(base, entry);
+			/* Two root markers hide the layers below once. */
+			if (step == APPLY_ROOT_OPAQUE && root_opaque_done)
+				continue;
+			root_opaque_done = root_opaque_done || step == APPLY_ROOT_OPAQUE;
+			r = apply_one(apply, entry);
 			if (r < 0)
 				return error_set(r, "layer '%s' entry '%s': %s", name, entry->path,
 						 error_message() ?: strerror(-r));
@@ -942,12 +1161,38 @@ void convert_free(struct convert *convert)
 	free(convert);
 }
 
+/* Apply the layer to its own tree (written to out when given), then to the merged view. */
+static int layer_apply_twice(struct convert *convert, const struct layer_entry *entries,
+			     size_t count, const char *name, struct archive *out)
+{
+	struct apply apply = { .lower = convert->root, .layer = convert->layer_count - 1 };
+	struct listed *listed = NULL;
+	struct node *upper = calloc(1, sizeof(*upper));
+	int r = upper ? node_set_attributes(upper, convert->root) : -ENOMEM;
+
+	if (r >= 0)
+		r = listed_build(entries, count, &apply.listed, &listed);
+	apply.root = upper;
+	if (r >= 0)
+		r = apply_layer(&apply, entries, count, name);
+	if (r >= 0 && out)
+		r = write_tree(convert, upper, out);
+	tdestroy(apply.listed, listed_free_node);
+	free(listed);
+	node_free(upper);
+	if (r >= 0) {
+		struct apply merged = { .root = convert->root, .layer = convert->layer_count - 1 };
+
+		r = apply_layer(&merged, entries, count, name);
+	}
+	return r;
+}
+
 int convert_add_layer(struct convert *convert, const char *path, const char *media_type,
 		      const char *name, struct archive *out)
 {
 	struct layer_entry *entries = NULL;
 	struct convert_layer *layers, *layer;
-	struct node *upper = NULL;
 	size_t count = 0;
 	int r;
 
@@ -967,23 +1212,11 @@ int convert_add_layer(struct convert *convert, const char *path, const char *med
 	r = layer_read_entries(layer, name, &entries, &count);
 	if (r < 0)
 		return r;
-	if (out) {
-		struct apply apply = { .lower = convert->root, .layer = convert->layer_count - 1 };
-
-		upper = calloc(1, sizeof(*upper));
-		r = upper ? node_set_attributes(upper, convert->root) : -ENOMEM;
-		apply.root = upper;
-		if (r >= 0)
-			r = apply_layer(&apply, entries, count, name);
-		if (r >= 0)
-			r = write_tree(convert, upper, out);
-		node_free(upper);
-	}
-	if (r >= 0) {
-		struct apply apply = { .root = convert->root, .layer = convert->layer_count - 1 };
-
-		r = apply_layer(&apply, entries, count, name);
-	}
+	/*
+	 * The layer's own tree is built for both kinds of disks, written or not: it is where a
+	 * layer is refused, so a flattened disk refuses what the layer disks refuse.
+	 */
+	r = layer_apply_twice(convert, entries, count, name, out);
 	for (size_t i = 0; i < count; i++)
 		entry_free(&entries[i]);
 	free(entries);

@@ -98,4 +98,80 @@ image hl base hl
 agree hl
 grep -q '^etc/secret ' "$WORK/hl.flat" && fail "a hardlink named .wh.secret did not delete it"
 grep -q '^dir/x ' "$WORK/hl.flat" && fail "a hardlink named .wh..wh..opq did not empty dir"
+
+# An opaque marker at the root: overlayfs reads no opaque attribute on a layer's root, so the
+# layer disk whites out every name below instead. 'dir' comes back as a new directory.
+mkdir -p "$WORK/rootopq/w" "$WORK/rootopq/dir"
+: >"$WORK/rootopq/.wh..wh..opq"
+echo c >"$WORK/rootopq/w/c"
+echo new >"$WORK/rootopq/dir/new"
+layer rootopq .wh..wh..opq w w/c dir/new
+image rootopq base rootopq
+agree rootopq
+assert_eq "the layer's root" "" "$(rdsquashfs -x / "$("$IMAGEC" disk rootopq:1 | tail -n 1)")"
+assert_eq "what is left" "dir dir/new w w/c" "$(awk '{ printf "%s%s", sep, $1; sep = " " }' \
+	"$WORK/rootopq.flat")"
+
+# Below an opaque directory, a directory the layer does not list is new (0755 root), not the
+# one of the layers below.
+mkdir -p "$WORK/opt1/opt/sub" "$WORK/opt2/opt/sub"
+echo old >"$WORK/opt1/opt/sub/old"
+chmod 0700 "$WORK/opt1/opt/sub"
+: >"$WORK/opt2/opt/.wh..wh..opq"
+echo x >"$WORK/opt2/opt/sub/x"
+layer opt1 opt opt/sub opt/sub/old
+layer opt2 opt opt/.wh..wh..opq opt/sub/x
+image optsub opt1 opt2
+agree optsub
+
+# A directory deleted and written below in the same layer, without an entry of its own; a
+# whiteout below a deleted directory; a whiteout of a path the layers below do not have.
+mkdir -p "$WORK/del/d" "$WORK/del/nothere"
+echo x >"$WORK/del/d/x"
+: >"$WORK/del/.wh.top"
+mkdir -p "$WORK/del/top"
+: >"$WORK/del/top/.wh.y"
+: >"$WORK/del/nothere/.wh.x"
+mkdir -p "$WORK/del1/d"
+echo old >"$WORK/del1/d/old"
+layer del1 d d/old
+: >"$WORK/del/.wh.d"
+layer del .wh.d d/x .wh.top top/.wh.y nothere/.wh.x
+image deleted base del1 del
+agree deleted
+grep -q '^nothere' "$WORK/deleted.flat" && fail "a whiteout made a directory"
+
+# A symlink of the layers below replaced by a directory with an opaque marker (what tether's
+# commit writes for it).
+mkdir -p "$WORK/sl1" "$WORK/sl2/b"
+ln -s etc "$WORK/sl1/b"
+: >"$WORK/sl2/b/.wh..wh..opq"
+echo f >"$WORK/sl2/b/f"
+layer sl1 b
+layer sl2 b b/.wh..wh..opq b/f
+image symdir base sl1 sl2
+agree symdir
+
+# Markers and whiteouts below a symlink would act on what it points to (umoci follows it):
+# refused, for one of the layers below and for one the layer itself lists first.
+mkdir -p "$WORK/ln1" "$WORK/ln2/b" "$WORK/ln3/a" "$WORK/ln4/s"
+ln -s / "$WORK/ln1/a"
+ln -s etc "$WORK/ln1/b"
+layer ln1 a b
+: >"$WORK/ln2/b/.wh..wh..opq"
+layer ln2 b/.wh..wh..opq
+image opqlink base ln1 ln2
+refused opqlink "entry 'b/.wh..wh..opq': 'b' in a lower layer is a symbolic link"
+: >"$WORK/ln3/a/.wh.etc"
+layer ln3 a/.wh.etc
+image whlink base ln1 ln3
+refused whlink "entry 'a/.wh.etc': parent 'a' in a lower layer is a symbolic link"
+rmdir "$WORK/ln4/s"
+ln -s etc "$WORK/ln4/s"
+mkdir -p "$WORK/ln4/x"
+: >"$WORK/ln4/x/.wh.secret"
+(cd "$WORK/ln4" && tar --format=pax --numeric-owner -cf "$WORK/ln4.tar" s &&
+	tar --format=pax --numeric-owner --transform 's,^x/,s/,' -rf "$WORK/ln4.tar" x/.wh.secret)
+image ownlink base ln4
+refused ownlink "entry 's/.wh.secret': parent 's' is a symbolic link"
 echo ok
