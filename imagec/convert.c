@@ -98,6 +98,10 @@ int convert_clean_path(const char *name, char **ret_path)
 			continue;
 		if (strcmp(part, "..") == 0)
 			return error_set(-EINVAL, "name leaves the layer with '..'");
+		if (strlen(part) > CONVERT_NAME_MAX)
+			return error_set(-ENAMETOOLONG,
+					 "a name in the path is longer than %d bytes",
+					 CONVERT_NAME_MAX);
 		if (length)
 			path[length++] = '/';
 		strcpy(path + length, part);
@@ -300,11 +304,24 @@ static void entry_free(struct layer_entry *entry)
 	xattrs_free(entry->attributes.xattrs, entry->attributes.xattr_count);
 }
 
+/* squashfs stores attributes of these namespaces only. */
+static bool xattr_name_storable(const char *name)
+{
+	static const char *const prefixes[] = { "user.", "trusted.", "security." };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0 &&
+		    name[strlen(prefixes[i])] != '\0')
+			return true;
+	}
+	return false;
+}
+
 static int entry_read_xattrs(struct archive_entry *source, struct node *attributes)
 {
 	const char *name;
 	const void *value;
-	size_t size;
+	size_t size, total = 0;
 	int count = archive_entry_xattr_reset(source);
 
 	if (count == 0)
@@ -321,9 +338,16 @@ static int entry_read_xattrs(struct archive_entry *source, struct node *attribut
 		if (strncmp(name, "trusted.overlay.", 16) == 0 ||
 		    strncmp(name, "user.overlay.", 13) == 0)
 			return error_set(-EPERM, "overlay attribute '%s' refused", name);
-		if (size > CONVERT_XATTR_SIZE_MAX)
-			return error_set(-E2BIG, "attribute '%s' larger than %d bytes", name,
-					 CONVERT_XATTR_SIZE_MAX);
+		if (!xattr_name_storable(name))
+			return error_set(-ENOTSUP,
+					 "attribute '%s': squashfs stores only user., trusted. and "
+					 "security. attributes",
+					 name);
+		/* tar2sqfs reads a pax header of 64 KiB at most: the attributes, name and link. */
+		total += strlen(name) + size;
+		if (total > CONVERT_XATTRS_BYTES_MAX)
+			return error_set(-E2BIG, "extended attributes of more than %d bytes in all",
+					 CONVERT_XATTRS_BYTES_MAX);
 		x->name = strdup(name);
 		x->value = malloc(size + 1);
 		if (!x->name || !x->value) {
@@ -384,6 +408,12 @@ static int entry_read(struct archive_entry *source, long ordinal, struct layer_e
 	default:
 		return error_set(-EINVAL, "unsupported entry type 0%o", (unsigned)type);
 	}
+	/* squashfs keeps 32-bit owners: a bigger one would become another owner (2^32 is root). */
+	if (archive_entry_uid(source) < 0 || archive_entry_uid(source) >= UINT32_MAX ||
+	    archive_entry_gid(source) < 0 || archive_entry_gid(source) >= UINT32_MAX)
+		return error_set(-ERANGE, "owner %lld:%lld out of range",
+				 (long long)archive_entry_uid(source),
+				 (long long)archive_entry_gid(source));
 	attributes->mode = type | (archive_entry_perm(source) & 07777);
 	attributes->uid = (uid_t)archive_entry_uid(source);
 	attributes->gid = (gid_t)archive_entry_gid(source);

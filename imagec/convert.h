@@ -17,11 +17,16 @@ struct archive;
  */
 struct convert;
 
-/* Caps on one layer: entries, name and link lengths, extended attributes. */
+/*
+ * Caps on one layer: entries, name and link lengths, extended attributes of an entry (their
+ * count, and their names and values in all: with the name and link, they fit the 64 KiB pax
+ * header tar2sqfs reads).
+ */
 #define CONVERT_ENTRIES_MAX 2000000
 #define CONVERT_PATH_MAX 4096
+#define CONVERT_NAME_MAX 255
 #define CONVERT_XATTRS_MAX 128
-#define CONVERT_XATTR_SIZE_MAX 65536
+#define CONVERT_XATTRS_BYTES_MAX 49152
 
 enum convert_whiteout {
 	CONVERT_PLAIN,	/* an ordinary entry */

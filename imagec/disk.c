@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +15,46 @@
 #include "convert.h"
 #include "error.h"
 
-/* tar2sqfs reading a tar on a pipe; the image goes to output. */
+/* tar2sqfs reading a tar on a pipe; the image goes to output, its messages to a file. */
 struct packer {
 	pid_t pid;
 	int fd;
+	int messages_fd;
 	struct archive *out;
 	char *tmp_path;
 };
 
+/* Whether tar2sqfs is on PATH, as execlp would look for it. */
+static bool packer_found(void)
+{
+	const char *path = getenv("PATH") ?: "/bin:/usr/bin";
+
+	while (*path) {
+		size_t length = strcspn(path, ":");
+		_cleanup_free_ char *candidate = NULL;
+
+		if (asprintf(&candidate, "%.*s/tar2sqfs", (int)length, length ? path : ".") >= 0 &&
+		    access(candidate, X_OK) == 0)
+			return true;
+		path += length + (path[length] == ':');
+	}
+	return false;
+}
+
 static int packer_start(struct store *store, struct packer *packer)
 {
-	_cleanup_close_ int tmp_fd = store_tmp_file(store, "disk", &packer->tmp_path);
+	_cleanup_free_ char *messages_path = NULL;
+	_cleanup_close_ int tmp_fd = -1;
 	int fds[2];
 
+	tmp_fd = store_tmp_file(store, "disk", &packer->tmp_path);
 	if (tmp_fd < 0)
 		return tmp_fd;
+	/* Read back when tar2sqfs fails: its reason goes into our one line. */
+	packer->messages_fd = store_tmp_file(store, "tar2sqfs", &messages_path);
+	if (packer->messages_fd < 0)
+		return packer->messages_fd;
+	unlink(messages_path);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return negative_errno();
 	packer->pid = fork();
@@ -38,11 +64,11 @@ static int packer_start(struct store *store, struct packer *packer)
 		return negative_errno();
 	}
 	if (packer->pid == 0) {
-		if (dup2(fds[0], STDIN_FILENO) < 0)
+		if (dup2(fds[0], STDIN_FILENO) < 0 || dup2(packer->messages_fd, STDERR_FILENO) < 0)
 			_exit(127);
 		execlp("tar2sqfs", "tar2sqfs", "--quiet", "--no-skip", "--force", packer->tmp_path,
 		       (char *)NULL);
-		fprintf(stderr, "imagec: run tar2sqfs: %s\n", strerror(errno));
+		fprintf(stderr, "cannot run tar2sqfs: %s\n", strerror(errno));
 		_exit(127);
 	}
 	close(fds[0]);
@@ -51,8 +77,28 @@ static int packer_start(struct store *store, struct packer *packer)
 	return packer->out ? 0 : -ENOMEM;
 }
 
-/* Finish the tar, wait for tar2sqfs and publish its image at path (unless failed). */
-static int packer_finish(struct packer *packer, int r, const char *path)
+/* The first line tar2sqfs wrote, or its exit status. */
+static int packer_failure(const struct packer *packer, int status, const char *what)
+{
+	char line[512] = "";
+	ssize_t n = pread(packer->messages_fd, line, sizeof(line) - 1, 0);
+
+	if (n > 0) {
+		line[n] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+	}
+	if (n > 0 && *line)
+		return error_set(-EIO, "%s: tar2sqfs refused it: %s", what, line);
+	return error_set(-EIO, "%s: tar2sqfs failed (%s %d)", what,
+			 WIFEXITED(status) ? "exit status" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/*
+ * Finish the tar, wait for tar2sqfs and publish its image at path (unless failed). what names
+ * the disk in messages. A failed write means tar2sqfs stopped reading: its reason is the one.
+ */
+static int packer_finish(struct packer *packer, int r, const char *path, const char *what)
 {
 	int status = 0;
 
@@ -66,16 +112,17 @@ static int packer_finish(struct packer *packer, int r, const char *path)
 		close(packer->fd);
 	while (packer->pid > 0 && waitpid(packer->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (r >= 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		r = error_set(-EIO, "tar2sqfs failed (status %d) making '%s'",
-			      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-			      path);
+	if ((r >= 0 || r == -EIO) && packer->pid > 0 &&
+	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		r = packer_failure(packer, status, what);
 	if (r >= 0)
 		r = store_publish(packer->tmp_path, path);
-	if (r < 0)
+	if (r < 0 && packer->tmp_path)
 		unlink(packer->tmp_path);
+	if (packer->messages_fd >= 0)
+		close(packer->messages_fd);
 	free(packer->tmp_path);
-	*packer = (struct packer){ .fd = -1 };
+	*packer = (struct packer){ .fd = -1, .messages_fd = -1 };
 	return r;
 }
 
@@ -121,9 +168,15 @@ static bool disk_all_exist(char **paths, size_t count)
 
 static int disk_build(struct store *store, const struct image *image, bool flatten, char **paths)
 {
-	struct packer packer = { .fd = -1 };
+	struct packer packer = { .fd = -1, .messages_fd = -1 };
+	char what[DIGEST_STRING_LEN + 16];
 	struct convert *convert = NULL;
-	int r = convert_new(&convert);
+	int r;
+
+	if (!packer_found())
+		return error_set(-ENOENT, "tar2sqfs, which makes the disks, is not on PATH "
+					  "(Debian package squashfs-tools-ng)");
+	r = convert_new(&convert);
 
 	for (size_t i = 0; r >= 0 && i < image->layer_count; i++) {
 		_cleanup_free_ char *blob = NULL;
@@ -135,14 +188,15 @@ static int disk_build(struct store *store, const struct image *image, bool flatt
 		if (r >= 0)
 			r = convert_add_layer(convert, blob, image->layers[i].media_type,
 					      image->layers[i].digest, wanted ? packer.out : NULL);
+		snprintf(what, sizeof(what), "layer '%s'", image->layers[i].digest);
 		if (wanted)
-			r = packer_finish(&packer, r, paths[i]);
+			r = packer_finish(&packer, r, paths[i], what);
 	}
 	if (r >= 0 && flatten) {
 		r = packer_start(store, &packer);
 		if (r >= 0)
 			r = convert_write_flat(convert, packer.out);
-		r = packer_finish(&packer, r, paths[0]);
+		r = packer_finish(&packer, r, paths[0], "the flattened disk");
 	}
 	convert_free(convert);
 	return r;

@@ -51,8 +51,39 @@ hostile rootlink "'.': the root is not a directory"
 	-cf "$WORK/xattr.tar" x)
 hostile xattr "'x': overlay attribute 'trusted.overlay.redirect' refused"
 
+# What squashfs cannot hold is refused before tar2sqfs sees it: attributes of other namespaces
+# than user., trusted. and security., more attribute bytes than tar2sqfs reads in a header,
+# owners past 32 bits (2^33 would become root), names longer than a directory entry.
+(cd "$WORK/src" && tar --format=pax --pax-option 'SCHILY.xattr.system.posix_acl_access:=1' \
+	-cf "$WORK/acl.tar" x)
+hostile acl "'x': attribute 'system.posix_acl_access': squashfs stores only user., trusted. and"
+big=$(head -c 50000 /dev/zero | tr '\0' v)
+(cd "$WORK/src" && tar --format=pax --pax-option "SCHILY.xattr.user.big:=$big" \
+	-cf "$WORK/bigxattr.tar" x)
+hostile bigxattr "'x': extended attributes of more than 49152 bytes in all"
+# GNU tar writes no such owner: Python's tarfile does.
+python3 -c 'import sys, tarfile, io
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    info = tarfile.TarInfo("x"); info.size = 1; info.uid = 2 ** 33
+    t.addfile(info, io.BytesIO(b"x"))' "$WORK/owner.tar"
+hostile owner "'x': owner 8589934592:0 out of range"
+long=$(head -c 300 /dev/zero | tr '\0' a)
+(cd "$WORK/src" && tar --format=pax --transform "s,^x\$,$long," -cf "$WORK/longname.tar" x)
+hostile longname "'$long': a name in the path is longer than 255 bytes"
+
 # Only the good bottom layer got a disk.
 "$IMAGEC" import --tag good:1 "oci:$WORK/layout:base" >/dev/null
+
+# Without tar2sqfs, or when it refuses a tree: one line, naming the disk's layer.
+assert_fails_with "^imagec: disk 'good:1': tar2sqfs, which makes the disks, is not on PATH" \
+	env PATH=/nonexistent "$IMAGEC" disk --flatten good:1
+assert_eq "lines" 1 "$(wc -l <"$WORK/err")"
+mkdir -p "$WORK/bin"
+printf '#!/bin/sh\necho "ERROR: cannot take this" >&2\necho more >&2\nexit 1\n' >"$WORK/bin/tar2sqfs"
+chmod +x "$WORK/bin/tar2sqfs"
+assert_fails_with "^imagec: disk 'good:1': the flattened disk: tar2sqfs refused it: ERROR: cannot take this$" \
+	env PATH="$WORK/bin:$PATH" "$IMAGEC" disk --flatten good:1
+assert_eq "lines" 1 "$(wc -l <"$WORK/err")"
 base=$("$IMAGEC" inspect good:1 | sed -n 's/.*"chainID": "sha256:\(.*\)".*/\1/p')
 assert_eq "disks left behind" "$STORE/disks/layer/$base.sqfs" "$(find "$STORE/disks" -type f)"
 assert_eq "temporary files left behind" "" "$(find "$STORE/tmp" -type f ! -name '*.lock')"
