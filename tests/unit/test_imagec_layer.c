@@ -261,6 +261,33 @@ static void test_layer_of_no_bytes_is_the_empty_layer(void **state)
 	assert_string_equal(found, expected);
 }
 
+static void test_layer_media_type_of_a_docker_save_layer(void **state)
+{
+	char path[] = "/tmp/test_imagec_layer.XXXXXX";
+	unsigned char header[1024] = { 0 };
+	unsigned int sum = 0;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	/* A tar header whose name begins with gzip's magic: a tar all the same. */
+	memcpy(header, "\x1f\x8b\x08-name", 8);
+	memcpy(header + 100, "0000644", 7);
+	memcpy(header + 257, "ustar", 6);
+	memset(header + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += header[i];
+	snprintf((char *)header + 148, 8, "%06o", sum);
+	write_file(path, header, sizeof(header));
+	assert_string_equal(layer_media_type_of(path), MEDIA_OCI_LAYER);
+	write_file(path, gz, 512);
+	assert_string_equal(layer_media_type_of(path), MEDIA_OCI_LAYER_GZIP);
+	write_file(path, "\x28\xb5\x2f\xfd rest", 9);
+	assert_string_equal(layer_media_type_of(path), MEDIA_OCI_LAYER_ZSTD);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_layer_file_errors_name_the_file),
 		cmocka_unit_test(test_layer_decompressed_as_its_media_type_says_once),
 		cmocka_unit_test(test_layer_of_no_bytes_is_the_empty_layer),
+		cmocka_unit_test(test_layer_media_type_of_a_docker_save_layer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
