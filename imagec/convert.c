@@ -435,6 +435,19 @@ static int entry_read(struct archive_entry *source, long ordinal, struct layer_e
 	return entry_read_xattrs(source, attributes);
 }
 
+/*
+ * The error r of an entry, named with the layer: a name of kilobytes is cut, so that the
+ * reason still fits the message.
+ */
+static int entry_error(int r, const char *layer, const char *path)
+{
+	size_t length = strlen(path);
+
+	return error_set(r, "layer '%s' entry '%.*s%s': %s", layer,
+			 length > 400 ? 400 : (int)length, path, length > 400 ? "..." : "",
+			 error_message() ?: strerror(-r));
+}
+
 /* Every entry of the layer, checked and normalized, in archive order. */
 static int layer_read_entries(const struct convert_layer *layer, const char *name,
 			      struct layer_entry **ret_entries, size_t *ret_count)
@@ -476,9 +489,7 @@ static int layer_read_entries(const struct convert_layer *layer, const char *nam
 		r = entry_read(source, (long)count, &entries[count]);
 		count++;
 		if (r < 0) {
-			r = error_set(r, "layer '%s' entry '%s': %s", name,
-				      archive_entry_pathname(source) ?: "",
-				      error_message() ?: strerror(-r));
+			r = entry_error(r, name, archive_entry_pathname(source) ?: "");
 			break;
 		}
 	}
@@ -955,8 +966,7 @@ static int apply_layer(const struct apply *apply, const struct layer_entry *entr
 			root_opaque_done = root_opaque_done || step == APPLY_ROOT_OPAQUE;
 			r = apply_one(apply, entry);
 			if (r < 0)
-				return error_set(r, "layer '%s' entry '%s': %s", name, entry->path,
-						 error_message() ?: strerror(-r));
+				return entry_error(r, name, entry->path);
 		}
 	}
 	return 0;

@@ -71,6 +71,15 @@ long=$(head -c 300 /dev/zero | tr '\0' a)
 (cd "$WORK/src" && tar --format=pax --transform "s,^x\$,$long," -cf "$WORK/longname.tar" x)
 hostile longname "'$long': a name in the path is longer than 255 bytes"
 
+# A name of kilobytes is cut in the message, so that the reason still shows.
+part=$(head -c 200 /dev/zero | tr '\0' d)
+huge=$part
+for _ in $(seq 24); do
+	huge="$huge/$part"
+done
+(cd "$WORK/src" && tar --format=pax --transform "s,^x\$,$huge," -cf "$WORK/hugename.tar" x)
+hostile hugename "'$(printf %s "$huge" | cut -c1-400)\.\.\.': name longer than 4096 bytes"
+
 # Only the good bottom layer got a disk.
 "$IMAGEC" import --tag good:1 "oci:$WORK/layout:base" >/dev/null
 
