@@ -776,8 +776,9 @@ static int apply_root_opaque(const struct apply *apply)
 /*
  * An opaque marker in a directory: the directory the layers below have there loses what they
  * put in it. A marker whose directory is neither below nor in the layer does nothing (umoci
- * neither); one on a symlink of the layers below is refused, unless the layer made a directory
- * there first: umoci would empty what the link points to.
+ * neither); one on a symlink of the layers below (unless the layer made a directory there
+ * first) or one the layer lists before the marker is refused: umoci would empty what the link
+ * points to.
  */
 static int apply_opaque(const struct apply *apply, const struct layer_entry *entry)
 {
@@ -796,6 +797,10 @@ static int apply_opaque(const struct apply *apply, const struct layer_entry *ent
 	if (r < 0)
 		return r;
 	listed = listed_find(apply, entry->target);
+	if (listed && listed->first_other >= 0 && listed->first_other < entry->ordinal &&
+	    S_ISLNK(listed->other_mode) &&
+	    !(listed->first_dir > listed->first_other && listed->first_dir < entry->ordinal))
+		return error_set(-ENOTDIR, "'%s' is a symbolic link", entry->target);
 	if (below && !S_ISDIR(below->mode)) {
 		if (S_ISLNK(below->mode) &&
 		    (!listed || listed->first_dir < 0 || listed->first_dir > entry->ordinal))

@@ -174,4 +174,12 @@ mkdir -p "$WORK/ln4/x"
 	tar --format=pax --numeric-owner --transform 's,^x/,s/,' -rf "$WORK/ln4.tar" x/.wh.secret)
 image ownlink base ln4
 refused ownlink "entry 's/.wh.secret': parent 's' is a symbolic link"
+mkdir -p "$WORK/ln5/x"
+ln -s etc "$WORK/ln5/dir"
+: >"$WORK/ln5/x/.wh..wh..opq"
+(cd "$WORK/ln5" && tar --format=pax --numeric-owner -cf "$WORK/ln5.tar" dir &&
+	tar --format=pax --numeric-owner --transform 's,^x/,dir/,' -rf "$WORK/ln5.tar" \
+		x/.wh..wh..opq)
+image ownopqlink base ln5
+refused ownopqlink "entry 'dir/.wh..wh..opq': 'dir' is a symbolic link"
 echo ok
