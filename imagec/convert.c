@@ -51,6 +51,7 @@ struct node {
 	size_t xattr_count;
 	struct file_data *data;
 	bool opaque;
+	long hidden_at; /* a layer's tree: the entry that hid what is below (whiteout, marker) */
 };
 
 /* One tar entry of a layer, checked and normalized. */
@@ -193,12 +194,6 @@ static void node_remove(struct node *node)
 {
 	tdelete(node, &node->parent->children, node_compare);
 	node_free(node);
-}
-
-static void node_clear_children(struct node *dir)
-{
-	tdestroy(dir->children, node_free);
-	dir->children = NULL;
 }
 
 static struct node *node_new_child(struct node *dir, const char *name)
@@ -511,18 +506,20 @@ static int layer_read_entries(const struct convert_layer *layer, const char *nam
 /* --- applying a layer to a tree ----------------------------------------------------------- */
 
 /*
- * A layer is applied to one of two trees: the merged view (lower == NULL), where whiteouts
- * delete and opaque markers empty their directory, or the layer's own overlay tree, where both
- * stay as markers and omitted directories are copied from lower (the merged view below it).
- * Both take the layer in the same steps: the opaque marker of the root, the other opaque
- * markers, the whiteouts, then the entries in archive order. Markers and whiteouts hide the
- * layers below only, never the layer's own entries, whatever their order in the archive.
+ * A layer becomes its own overlay tree, built over the merged view of the layers below
+ * (lower), in the steps umoci's unpacking comes to: the opaque marker of the root, the other
+ * opaque markers, the whiteouts, then the entries in archive order. Markers and whiteouts hide
+ * the layers below only, never the layer's own entries. Where umoci's result depends on the
+ * order in the archive (an entry before the whiteout of its parent keeps that parent's
+ * attributes), the ordinal of what hid the layers below (hidden_at) says which came first.
+ * The merged view is then that tree laid over it as overlayfs lays it: both kinds of disks
+ * are one result.
  */
 struct apply {
 	struct node *root;
 	struct node *lower;
 	size_t layer;
-	void *listed; /* the layer's own tree only: what the layer lists, by path */
+	void *listed; /* what the layer lists, by path */
 };
 
 /* What the layer lists at a path: its first directory entry there, and its first other one. */
@@ -602,6 +599,21 @@ static const struct listed *listed_find(const struct apply *apply, const char *p
 	return found ? *found : NULL;
 }
 
+/* Whether the layer lists a symlink at path before ordinal, not made a directory again since. */
+static bool listed_link_before(const struct listed *listed, long ordinal)
+{
+	return listed && listed->first_other >= 0 && listed->first_other < ordinal &&
+	       S_ISLNK(listed->other_mode) &&
+	       !(listed->first_dir > listed->first_other && listed->first_dir < ordinal);
+}
+
+/* Whether the layer lists a file or link at path before ordinal, not made a directory since. */
+static bool listed_other_before(const struct listed *listed, long ordinal)
+{
+	return listed && listed->first_other >= 0 && listed->first_other < ordinal &&
+	       !(listed->first_dir > listed->first_other && listed->first_dir < ordinal);
+}
+
 /*
  * What the layers below show at path, through what this layer's markers and whiteouts have
  * made of its own tree so far (a deleted or opaque directory hides what is below it); NULL
@@ -635,17 +647,11 @@ static int apply_below(const struct apply *apply, const char *path, long ordinal
 			strcat(prefix, "/");
 		strcat(prefix, part);
 		listed = listed_find(apply, prefix);
-		/*
-		 * Listed as a symlink before, and not made a directory again since: umoci would
-		 * follow it. Below a file there is nothing to delete.
-		 */
-		if (listed && listed->first_other >= 0 && listed->first_other < ordinal &&
-		    !(listed->first_dir > listed->first_other && listed->first_dir < ordinal)) {
-			if (S_ISLNK(listed->other_mode))
-				return error_set(-ENOTDIR, "parent '%s' is a symbolic link",
-						 prefix);
+		if (listed_link_before(listed, ordinal))
+			return error_set(-ENOTDIR, "parent '%s' is a symbolic link", prefix);
+		/* Below a file there is nothing to delete. */
+		if (listed_other_before(listed, ordinal))
 			return 0;
-		}
 		if (upper && upper->opaque)
 			lower = NULL;
 		if (lower && !S_ISDIR(lower->mode)) {
@@ -661,12 +667,13 @@ static int apply_below(const struct apply *apply, const char *path, long ordinal
 }
 
 /*
- * The directory at path in the tree being built, made when missing with the attributes it has
- * in the lower view (or 0755 root). A symlink or file on the way is refused: writing through it
- * would land outside the directory the layer names. A directory this layer deleted and now
- * writes below is a new one: 0755 root, opaque (as the merged view makes it).
+ * The directory at path in the layer's tree, for an entry at ordinal, made when missing with
+ * the attributes it has below (or 0755 root). A symlink or file on the way is refused: writing
+ * through it would land outside the directory the layer names. A directory the layer deleted
+ * is made again, opaque: new (0755 root) when deleted before the entry, as umoci then makes
+ * it, with its attributes from below when deleted after (umoci keeps what a layer wrote in).
  */
-static int apply_dir(const struct apply *apply, const char *path, struct node **ret)
+static int apply_dir(const struct apply *apply, const char *path, long ordinal, struct node **ret)
 {
 	_cleanup_free_ char *copy = strdup(path);
 	struct node *node = apply->root;
@@ -678,14 +685,15 @@ static int apply_dir(const struct apply *apply, const char *path, struct node **
 	for (char *part = strtok_r(copy, "/", &saveptr); part;
 	     part = strtok_r(NULL, "/", &saveptr)) {
 		struct node *child = node_child(node, part);
-		bool deleted = child && node_is_whiteout(child);
+		long hidden_at = child && node_is_whiteout(child) ? child->hidden_at : -1;
 		int r;
 
 		lower = lower && S_ISDIR(lower->mode) ? node_child(lower, part) : NULL;
-		if (deleted) {
+		if (hidden_at >= 0) {
 			node_remove(child);
 			child = NULL;
-			lower = NULL;
+			if (hidden_at < ordinal)
+				lower = NULL;
 		}
 		if (!child) {
 			const struct node *from = lower ? lower : &default_dir;
@@ -699,12 +707,13 @@ static int apply_dir(const struct apply *apply, const char *path, struct node **
 			r = node_set_attributes(child, from);
 			if (r < 0)
 				return r;
-			child->opaque = deleted;
+			child->opaque = hidden_at >= 0;
+			child->hidden_at = hidden_at;
 		} else if (!S_ISDIR(child->mode)) {
 			return error_set(-ENOTDIR, "parent '%s' is %s", part,
 					 type_name(child->mode));
 		}
-		if (child->opaque)
+		if (child->opaque && child->hidden_at < ordinal)
 			lower = NULL;
 		node = child;
 	}
@@ -721,8 +730,9 @@ static int apply_split(const char *path, char **ret_dir, const char **ret_base)
 	return *ret_dir ? 0 : -ENOMEM;
 }
 
-/* The node named base in the directory at dir_path of the layer's tree, made anew. */
-static int apply_replace(const struct apply *apply, const char *path, struct node **ret)
+/* The node at path in the layer's tree, made anew (for a marker or whiteout at ordinal). */
+static int apply_replace(const struct apply *apply, const char *path, long ordinal,
+			 struct node **ret)
 {
 	_cleanup_free_ char *dir_path = NULL;
 	struct node *dir, *node;
@@ -730,7 +740,7 @@ static int apply_replace(const struct apply *apply, const char *path, struct nod
 	int r = apply_split(path, &dir_path, &base);
 
 	if (r >= 0)
-		r = apply_dir(apply, dir_path, &dir);
+		r = apply_dir(apply, dir_path, ordinal, &dir);
 	if (r < 0)
 		return r;
 	node = node_child(dir, base);
@@ -740,37 +750,44 @@ static int apply_replace(const struct apply *apply, const char *path, struct nod
 	return *ret ? 0 : -ENOMEM;
 }
 
+static void node_make_whiteout(struct node *node, long ordinal)
+{
+	node->mode = S_IFCHR;
+	node->rdev = makedev(0, 0);
+	node->hidden_at = ordinal;
+}
+
+struct root_walk {
+	struct node *root;
+	long ordinal;
+	int error;
+};
+
 static void apply_root_whiteout(const void *pointer, VISIT which, void *closure)
 {
 	const struct node *below = *(const struct node *const *)pointer;
-	struct apply *apply = closure;
+	struct root_walk *walk = closure;
 	struct node *node;
 
-	if ((which != postorder && which != leaf) || !apply->root)
+	if ((which != postorder && which != leaf) || walk->error < 0)
 		return;
-	node = node_new_child(apply->root, below->name);
-	if (node) {
-		node->mode = S_IFCHR;
-		node->rdev = makedev(0, 0);
-	} else {
-		apply->root = NULL;
-	}
+	node = node_new_child(walk->root, below->name);
+	if (node)
+		node_make_whiteout(node, walk->ordinal);
+	else
+		walk->error = -ENOMEM;
 }
 
 /*
  * An opaque marker at the root. overlayfs reads no opaque attribute on a layer's root, so the
- * layer's own tree gets a whiteout for every name the layers below have there.
+ * layer's tree gets a whiteout for every name the layers below have there.
  */
-static int apply_root_opaque(const struct apply *apply)
+static int apply_root_opaque(const struct apply *apply, const struct layer_entry *entry)
 {
-	struct apply walk = *apply;
+	struct root_walk walk = { .root = apply->root, .ordinal = entry->ordinal };
 
-	if (!apply->lower) {
-		node_clear_children(apply->root);
-		return 0;
-	}
 	twalk_r(apply->lower->children, apply_root_whiteout, &walk);
-	return walk.root ? 0 : -ENOMEM;
+	return walk.error;
 }
 
 /*
@@ -785,21 +802,12 @@ static int apply_opaque(const struct apply *apply, const struct layer_entry *ent
 	const struct node *below = NULL;
 	const struct listed *listed;
 	struct node *node;
-	int r;
+	int r = apply_below(apply, entry->target, entry->ordinal, &below);
 
-	if (!apply->lower) {
-		node = node_lookup(apply->root, entry->target);
-		if (node && S_ISDIR(node->mode))
-			node_clear_children(node);
-		return 0;
-	}
-	r = apply_below(apply, entry->target, entry->ordinal, &below);
 	if (r < 0)
 		return r;
 	listed = listed_find(apply, entry->target);
-	if (listed && listed->first_other >= 0 && listed->first_other < entry->ordinal &&
-	    S_ISLNK(listed->other_mode) &&
-	    !(listed->first_dir > listed->first_other && listed->first_dir < entry->ordinal))
+	if (listed_link_before(listed, entry->ordinal))
 		return error_set(-ENOTDIR, "'%s' is a symbolic link", entry->target);
 	if (below && !S_ISDIR(below->mode)) {
 		if (S_ISLNK(below->mode) &&
@@ -812,12 +820,15 @@ static int apply_opaque(const struct apply *apply, const struct layer_entry *ent
 		return 0;
 	node = node_lookup(apply->root, entry->target);
 	if (!node || !S_ISDIR(node->mode)) {
-		r = apply_replace(apply, entry->target, &node);
+		r = apply_replace(apply, entry->target, entry->ordinal, &node);
 		if (r >= 0)
 			r = node_set_attributes(node, below ? below : &default_dir);
 		if (r < 0)
 			return r;
+		node->hidden_at = entry->ordinal;
 	}
+	if (!node->opaque || node->hidden_at > entry->ordinal)
+		node->hidden_at = entry->ordinal;
 	node->opaque = true;
 	return 0;
 }
@@ -827,32 +838,23 @@ static int apply_remove(const struct apply *apply, const struct layer_entry *ent
 {
 	const struct node *below = NULL;
 	struct node *node;
-	int r;
+	int r = apply_below(apply, entry->target, entry->ordinal, &below);
 
-	if (!apply->lower) {
-		node = node_lookup(apply->root, entry->target);
-		if (node && node != apply->root)
-			node_remove(node);
-		return 0;
-	}
-	r = apply_below(apply, entry->target, entry->ordinal, &below);
 	if (r < 0 || !below)
 		return r;
-	r = apply_replace(apply, entry->target, &node);
-	if (r < 0)
-		return r;
-	node->mode = S_IFCHR;
-	node->rdev = makedev(0, 0);
-	return 0;
+	r = apply_replace(apply, entry->target, entry->ordinal, &node);
+	if (r >= 0)
+		node_make_whiteout(node, entry->ordinal);
+	return r;
 }
 
-/* The file a hardlink names: in this tree, else (building a layer's tree) in the lower view. */
+/* The file a hardlink names: in the layer's tree, else in the layers below. */
 static int apply_link_target(const struct apply *apply, const struct layer_entry *entry,
 			     struct node **ret)
 {
 	struct node *target = node_lookup(apply->root, entry->target);
 
-	if (!target && apply->lower)
+	if (!target)
 		target = node_lookup(apply->lower, entry->target);
 	if (!target)
 		return error_set(-ENOENT, "hardlink to '%s', which is not in the image",
@@ -870,7 +872,7 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 	struct node *target = NULL;
 	struct node *dir = NULL;
 	struct node *node;
-	bool replaces_whiteout;
+	long hidden_at = -1;
 	const char *base;
 	int r;
 
@@ -883,16 +885,16 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 	}
 	r = apply_split(entry->path, &dir_path, &base);
 	if (r >= 0)
-		r = apply_dir(apply, dir_path, &dir);
+		r = apply_dir(apply, dir_path, entry->ordinal, &dir);
 	if (r < 0)
 		return r;
 	node = node_child(dir, base);
 	/*
-	 * In a layer's own tree, a directory the layer both deletes and writes is new: it must
-	 * hide what the layers below have there, as overlayfs does for a directory made over a
-	 * whiteout.
+	 * A directory the layer both deletes and writes is new: it must hide what the layers
+	 * below have there, as overlayfs does for a directory made over a whiteout.
 	 */
-	replaces_whiteout = apply->lower && node && node_is_whiteout(node);
+	if (node && node_is_whiteout(node))
+		hidden_at = node->hidden_at;
 	/* A directory over a directory merges with it; anything else replaces what was there. */
 	if (node && !(S_ISDIR(node->mode) && S_ISDIR(entry->attributes.mode) && !entry->hardlink)) {
 		if (target == node)
@@ -911,8 +913,10 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 		return r;
 	}
 	r = node_set_attributes(node, &entry->attributes);
-	if (r >= 0 && replaces_whiteout && S_ISDIR(node->mode))
+	if (r >= 0 && hidden_at >= 0 && S_ISDIR(node->mode)) {
 		node->opaque = true;
+		node->hidden_at = hidden_at;
+	}
 	if (r >= 0 && S_ISREG(node->mode)) {
 		node->data = calloc(1, sizeof(*node->data));
 		if (!node->data)
@@ -942,7 +946,7 @@ static int apply_one(const struct apply *apply, const struct layer_entry *entry)
 {
 	switch (apply_step_of(entry)) {
 	case APPLY_ROOT_OPAQUE:
-		return apply_root_opaque(apply);
+		return apply_root_opaque(apply, entry);
 	case APPLY_OPAQUE:
 		return apply_opaque(apply, entry);
 	case APPLY_REMOVE:
@@ -965,7 +969,7 @@ static int apply_layer(const struct apply *apply, const struct layer_entry *entr
 
 			if ((int)apply_step_of(entry) != step)
 				continue;
-			/* Two root markers hide the layers below once. */
+			/* The first root marker hides the layers below; others add nothing. */
 			if (step == APPLY_ROOT_OPAQUE && root_opaque_done)
 				continue;
 			root_opaque_done = root_opaque_done || step == APPLY_ROOT_OPAQUE;
@@ -975,6 +979,64 @@ static int apply_layer(const struct apply *apply, const struct layer_entry *entr
 		}
 	}
 	return 0;
+}
+
+/* --- laying a layer's tree over the merged view ------------------------------------------- */
+
+struct merge_walk {
+	struct node *dir;
+	int error;
+};
+
+static int merge_children(struct node *dir, const struct node *upper);
+
+static void merge_visit(const void *pointer, VISIT which, void *closure)
+{
+	const struct node *upper = *(const struct node *const *)pointer;
+	struct merge_walk *walk = closure;
+	struct node *node;
+	int r;
+
+	if ((which != postorder && which != leaf) || walk->error < 0)
+		return;
+	node = node_child(walk->dir, upper->name);
+	if (node_is_whiteout(upper)) {
+		if (node)
+			node_remove(node);
+		return;
+	}
+	/* As overlayfs: a directory over a directory merges unless opaque, all else replaces. */
+	if (node && !(S_ISDIR(node->mode) && S_ISDIR(upper->mode) && !upper->opaque)) {
+		node_remove(node);
+		node = NULL;
+	}
+	if (!node)
+		node = node_new_child(walk->dir, upper->name);
+	r = node ? node_set_attributes(node, upper) : -ENOMEM;
+	if (r >= 0 && S_ISREG(upper->mode)) {
+		node->data = upper->data;
+		node->data->refs++;
+	}
+	if (r >= 0 && S_ISDIR(upper->mode))
+		r = merge_children(node, upper);
+	if (r < 0)
+		walk->error = r;
+}
+
+static int merge_children(struct node *dir, const struct node *upper)
+{
+	struct merge_walk walk = { .dir = dir };
+
+	twalk_r(upper->children, merge_visit, &walk);
+	return walk.error;
+}
+
+/* The merged view with a layer's tree laid over it. */
+static int merge_layer(struct node *root, const struct node *upper)
+{
+	int r = node_set_attributes(root, upper);
+
+	return r < 0 ? r : merge_children(root, upper);
 }
 
 /* --- writing a tree ----------------------------------------------------------------------- */
@@ -1206,7 +1268,7 @@ void convert_free(struct convert *convert)
 	free(convert);
 }
 
-/* Apply the layer to its own tree (written to out when given), then to the merged view. */
+/* The layer's own tree (written to out when given), then laid over the merged view. */
 static int layer_apply_twice(struct convert *convert, const struct layer_entry *entries,
 			     size_t count, const char *name, struct archive *out)
 {
@@ -1222,14 +1284,11 @@ static int layer_apply_twice(struct convert *convert, const struct layer_entry *
 		r = apply_layer(&apply, entries, count, name);
 	if (r >= 0 && out)
 		r = write_tree(convert, upper, out);
+	if (r >= 0)
+		r = merge_layer(convert->root, upper);
 	tdestroy(apply.listed, listed_free_node);
 	free(listed);
 	node_free(upper);
-	if (r >= 0) {
-		struct apply merged = { .root = convert->root, .layer = convert->layer_count - 1 };
-
-		r = apply_layer(&merged, entries, count, name);
-	}
 	return r;
 }
 

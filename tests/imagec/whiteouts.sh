@@ -141,6 +141,23 @@ image deleted base del1 del
 agree deleted
 grep -q '^nothere' "$WORK/deleted.flat" && fail "a whiteout made a directory"
 
+# Where umoci's result depends on the order in the archive: an entry before the opaque marker
+# of the root keeps the attributes of the directory it is in (umoci does not delete what the
+# layer wrote), one after it gets a new directory.
+mkdir -p "$WORK/ord1/keep" "$WORK/ord1/fresh" "$WORK/ord2/keep" "$WORK/ord2/fresh"
+echo old >"$WORK/ord1/keep/old"
+echo old >"$WORK/ord1/fresh/old"
+chmod 0700 "$WORK/ord1/keep" "$WORK/ord1/fresh"
+echo new >"$WORK/ord2/keep/new"
+echo new >"$WORK/ord2/fresh/new"
+: >"$WORK/ord2/.wh..wh..opq"
+layer ord1 keep keep/old fresh fresh/old
+layer ord2 keep/new .wh..wh..opq fresh/new
+image order base ord1 ord2
+agree order
+grep -q '^keep d 700 ' "$WORK/order.flat" || fail "keep/ lost its mode: $(cat "$WORK/order.flat")"
+grep -q '^fresh d 755 ' "$WORK/order.flat" || fail "fresh/ kept its mode: $(cat "$WORK/order.flat")"
+
 # A symlink of the layers below replaced by a directory with an opaque marker (what tether's
 # commit writes for it).
 mkdir -p "$WORK/sl1" "$WORK/sl2/b"
@@ -182,4 +199,12 @@ ln -s etc "$WORK/ln5/dir"
 		x/.wh..wh..opq)
 image ownopqlink base ln5
 refused ownopqlink "entry 'dir/.wh..wh..opq': 'dir' is a symbolic link"
+# An entry below a symlink of the layers below that the layer deletes after it: umoci writes
+# through the link.
+mkdir -p "$WORK/ln6/b"
+: >"$WORK/ln6/.wh.b"
+echo c >"$WORK/ln6/b/c"
+layer ln6 b/c .wh.b
+image laterwh base ln1 ln6
+refused laterwh "entry 'b/c': parent 'b' in a lower layer is a symbolic link"
 echo ok
