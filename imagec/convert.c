@@ -890,11 +890,14 @@ static int apply_entry(const struct apply *apply, const struct layer_entry *entr
 		return r;
 	node = node_child(dir, base);
 	/*
-	 * A directory the layer both deletes and writes is new: it must hide what the layers
-	 * below have there, as overlayfs does for a directory made over a whiteout.
+	 * A directory the layer both deletes (or replaces) and writes is new: it must hide what
+	 * the layers below have there, as overlayfs does for a directory made over a whiteout.
 	 */
 	if (node && node_is_whiteout(node))
 		hidden_at = node->hidden_at;
+	/* A file or link of this layer replaced what was below: a directory after it is new. */
+	else if (node && !S_ISDIR(node->mode))
+		hidden_at = entry->ordinal;
 	/* A directory over a directory merges with it; anything else replaces what was there. */
 	if (node && !(S_ISDIR(node->mode) && S_ISDIR(entry->attributes.mode) && !entry->hardlink)) {
 		if (target == node)

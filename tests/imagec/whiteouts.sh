@@ -158,6 +158,18 @@ agree order
 grep -q '^keep d 700 ' "$WORK/order.flat" || fail "keep/ lost its mode: $(cat "$WORK/order.flat")"
 grep -q '^fresh d 755 ' "$WORK/order.flat" || fail "fresh/ kept its mode: $(cat "$WORK/order.flat")"
 
+# A directory of the layers below replaced by a file, then by a directory, in one layer: the
+# last directory is new, without what was below.
+mkdir -p "$WORK/clob-file" "$WORK/clob-dir/dir"
+echo file >"$WORK/clob-file/dir"
+echo new >"$WORK/clob-dir/dir/new"
+(cd "$WORK/clob-file" && tar --format=pax --numeric-owner -cf "$WORK/clob.tar" dir)
+(cd "$WORK/clob-dir" && tar --format=pax --numeric-owner --no-recursion -rf "$WORK/clob.tar" \
+	dir dir/new)
+image clobbered base clob
+agree clobbered
+grep -q '^dir/x ' "$WORK/clobbered.flat" && fail "dir/x came back"
+
 # A symlink of the layers below replaced by a directory with an opaque marker (what tether's
 # commit writes for it).
 mkdir -p "$WORK/sl1" "$WORK/sl2/b"
