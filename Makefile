@@ -45,7 +45,7 @@ TETHER_OBJS := $(TETHER_SRCS:%.c=$(B)/guest/%.o)
 # The host's image tool, linked against the distribution's libraries.
 IMAGEC_SRCS := $(wildcard imagec/*.c) common/fileio.c
 IMAGEC_OBJS := $(IMAGEC_SRCS:%.c=$(B)/host/%.o)
-IMAGEC_LIBS := -lcurl -lcrypto -ljansson -larchive -lz -lpthread
+IMAGEC_LIBS := -lcurl -lcrypto -ljansson -larchive -lz -lisal -lzstd -lpthread
 
 # The host's VM runner, linked against the distribution's libraries.
 CVM_SRCS := $(wildcard cvm/*.c) common/fileio.c common/signals.c common/protocol.c
@@ -173,7 +173,7 @@ TEST_DEPS_imagec_auth := imagec/error.c
 TEST_DEPS_imagec_convert := imagec/error.c imagec/layer.c imagec/digest.c
 TEST_DEPS_imagec_layer := imagec/digest.c imagec/error.c
 TEST_DEPS_imagec_progress := imagec/digest.c
-IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lz -lpthread
+IMAGEC_TEST_LIBS := -lcmocka -lcurl -lcrypto -ljansson -larchive -lz -lisal -lzstd -lpthread
 
 # test_cvm_NAME links cvm/NAME.c, the cvm modules it calls, and the host libraries.
 TEST_DEPS_cvm_vmconfig := cvm/options.c
@@ -208,7 +208,7 @@ $(B)/fuzz/fuzz_imagec_%: tests/fuzz/fuzz_imagec_%.c imagec/%.c imagec/error.c im
 		imagec/digest.c
 	@mkdir -p $(@D)
 	$(CLANG) $(WARNINGS) $(DEFINES) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $(sort $^) -larchive -lcrypto -lz -lpthread -o $@
+		-fno-sanitize-recover=all $(sort $^) -larchive -lcrypto -lz -lisal -lzstd -lpthread -o $@
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(filter-out $(UNIT_COMMON),$$(call module_src,$$*)) \
 		$$(TEST_DEPS_$$*) $(UNIT_COMMON)

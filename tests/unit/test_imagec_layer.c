@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cmocka.h>
 
@@ -240,13 +241,72 @@ static void test_layer_decompressed_as_its_media_type_says_once(void **state)
 	error_clear();
 	assert_int_equal(file_diff_id(block, sizeof(block), MEDIA_OCI_LAYER_GZIP, found), -EBADMSG);
 	assert_non_null(strstr(error_message(), "': cannot decompress: gzip decompression failed: "
-						"incorrect header check"));
+						"not gzip data (no gzip header)"));
 	assert_int_equal(stream_diff_id(block, sizeof(block), 1, MEDIA_OCI_LAYER_ZSTD, found),
 			 -EBADMSG);
 	assert_int_equal(file_diff_id(block, sizeof(block), "application/x-bzip2", found),
 			 -ENOTSUP);
 	assert_string_equal(error_message(), "media type 'application/x-bzip2' is not a layer "
 					     "(tar, tar+gzip or tar+zstd)");
+}
+
+/*
+ * gzip members and zstd frames one after the other are one layer, whatever the chunks they
+ * arrive in; a flipped CRC and a frame cut short are errors; a zstd frame may hold nothing.
+ */
+static void test_layer_members_and_frames_in_sequence(void **state)
+{
+	size_t half = TAR_SIZE / 2, first_size, second_size, zstd_size, empty_size;
+	size_t capacity = compressBound(TAR_SIZE) + 128;
+	char expected[DIGEST_STRING_LEN + 1], found[DIGEST_STRING_LEN + 1];
+	unsigned char *joined = malloc(capacity), *zstd = malloc(ZSTD_compressBound(TAR_SIZE) * 2);
+	size_t chunks[] = { 1, 7, 4096, 65536, 1 << 22 };
+
+	(void)state;
+	assert_int_equal(digest_of_buffer(tar, TAR_SIZE, expected), 0);
+	assert_int_equal(gzip_buffer(tar, half, joined, capacity, &first_size), 0);
+	assert_int_equal(gzip_buffer(tar + half, TAR_SIZE - half, joined + first_size,
+				     capacity - first_size, &second_size),
+			 0);
+	assert_int_equal(
+		file_diff_id(joined, first_size + second_size, MEDIA_OCI_LAYER_GZIP, found), 0);
+	assert_string_equal(found, expected);
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		assert_int_equal(stream_diff_id(joined, first_size + second_size, chunks[i],
+						MEDIA_OCI_LAYER_GZIP, found),
+				 0);
+		assert_string_equal(found, expected);
+	}
+	/* The first member's CRC (the 8 bytes before its end hold CRC and size) flipped. */
+	joined[first_size - 8] ^= 1;
+	error_clear();
+	assert_int_equal(
+		file_diff_id(joined, first_size + second_size, MEDIA_OCI_LAYER_GZIP, found),
+		-EBADMSG);
+	assert_non_null(strstr(error_message(), "the data does not match its CRC"));
+
+	/* zstd: an empty frame, then the tar in two frames. */
+	empty_size = ZSTD_compress(zstd, 64, "", 0, 3);
+	assert_false(ZSTD_isError(empty_size));
+	first_size = ZSTD_compress(zstd + empty_size, ZSTD_compressBound(half), tar, half, 3);
+	assert_false(ZSTD_isError(first_size));
+	second_size = ZSTD_compress(zstd + empty_size + first_size, ZSTD_compressBound(TAR_SIZE),
+				    tar + half, TAR_SIZE - half, 3);
+	assert_false(ZSTD_isError(second_size));
+	zstd_size = empty_size + first_size + second_size;
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		assert_int_equal(
+			stream_diff_id(zstd, zstd_size, chunks[i], MEDIA_OCI_LAYER_ZSTD, found), 0);
+		assert_string_equal(found, expected);
+	}
+	assert_int_equal(file_diff_id(zstd, empty_size, MEDIA_OCI_LAYER_ZSTD, found), 0);
+	assert_int_equal(digest_of_buffer("", 0, expected), 0);
+	assert_string_equal(found, expected);
+	error_clear();
+	assert_int_equal(file_diff_id(zstd, zstd_size - 10, MEDIA_OCI_LAYER_ZSTD, found), -EBADMSG);
+	assert_non_null(strstr(error_message(), "the data ends inside a zstd frame"));
+	free(joined);
+	free(zstd);
 }
 
 static void test_layer_of_no_bytes_is_the_empty_layer(void **state)
@@ -297,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_layer_stream_abort_keeps_the_reason_at_hand),
 		cmocka_unit_test(test_layer_file_errors_name_the_file),
 		cmocka_unit_test(test_layer_decompressed_as_its_media_type_says_once),
+		cmocka_unit_test(test_layer_members_and_frames_in_sequence),
 		cmocka_unit_test(test_layer_of_no_bytes_is_the_empty_layer),
 		cmocka_unit_test(test_layer_media_type_of_a_docker_save_layer),
 	};
