@@ -83,8 +83,16 @@ int image_open(const char *imagec_path, const char *store, const char *ref, bool
 		return -EINVAL;
 	}
 
+	/* From here the image is its ID: a tag that moves meanwhile changes nothing of this run. */
+	ret->id = json_string_value(json_object_get(ret->inspect, "id"));
+	if (!ret->id || strlen(ret->id) != 64 || strspn(ret->id, "0123456789abcdef") != 64) {
+		snprintf(err, err_size, "imagec inspect '%s': no image ID", ref);
+		image_close(ret);
+		return -EINVAL;
+	}
+	disk_command[1] = ret->id;
 	if (flatten || json_array_size(diff_ids) > IMAGE_LAYERS_MAX)
-		disk_command[1] = "--flatten", disk_command[2] = ref;
+		disk_command[1] = "--flatten", disk_command[2] = ret->id;
 	free(take_ptr(output));
 	r = run_imagec(imagec_path, store, disk_command, &output);
 	if (r == 0)

@@ -18,6 +18,7 @@
 
 struct image {
 	json_t *inspect; /* `imagec inspect REF` */
+	const char *id;	 /* its "id": the manifest digest's hex, owned by inspect */
 	char **disks;	 /* layer disks, bottom first, or one flattened disk */
 	size_t disk_count;
 };

@@ -937,8 +937,9 @@ static int commit_image(struct run *run)
 	argv[n++] = (char *)"commit";
 	argv[n++] = (char *)"--from";
 	argv[n++] = (char *)path;
+	/* The image this VM ran, by its ID: its tag may have moved since. */
 	argv[n++] = (char *)"--parent";
-	argv[n++] = (char *)run->options.image;
+	argv[n++] = (char *)run->image.id;
 	if (run->options.author) {
 		argv[n++] = (char *)"--author";
 		argv[n++] = (char *)run->options.author;

@@ -458,10 +458,14 @@ int commit_write_layer(const char *upper, const struct commit_sink *sink,
 	}
 	/*
 	 * ustar where it can, pax headers only where needed (long names, xattrs), and xattrs
-	 * only as SCHILY.xattr records, the form other layer tools read.
+	 * only as SCHILY.xattr records, the form other layer tools read. Names go as the bytes
+	 * they are (hdrcharset=BINARY): tether runs in the C locale, where libarchive cannot
+	 * convert a name with a byte above 127 (a UTF-8 'café') and refused it.
 	 */
 	if (archive_write_set_format_pax_restricted(w.archive) != ARCHIVE_OK ||
 	    archive_write_set_format_option(w.archive, "pax", "xattrheader", "SCHILY") !=
+		    ARCHIVE_OK ||
+	    archive_write_set_format_option(w.archive, "pax", "hdrcharset", "BINARY") !=
 		    ARCHIVE_OK ||
 	    archive_write_add_filter_none(w.archive) != ARCHIVE_OK ||
 	    archive_write_open2(w.archive, &w, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,6 +230,15 @@ static void reset_signals(void)
  * Enter root the way switch_root does: pivot_root is refused when the old root is the
  * initramfs, so the root mount is moved over "/" in a mount namespace of the child's own.
  */
+/* Whether the working directory is reachable from the process's root. */
+static bool cwd_in_root(void)
+{
+	char where[4096];
+	long n = syscall(SYS_getcwd, where, sizeof(where));
+
+	return n > 0 && where[0] == '/';
+}
+
 static int enter_root(const char *root)
 {
 	if (unshare(CLONE_NEWNS) < 0)
@@ -271,6 +281,14 @@ _Noreturn static void child_run(const struct workload *w, const char *root, cons
 		child_fail(pipe_fd, STAGE_ROOT, 125);
 	if (chdir(w->cwd) < 0)
 		child_fail(pipe_fd, STAGE_CWD, 125);
+	/*
+	 * Followed as root, a path can end outside the container root (/proc/1/root is tether's
+	 * own): the kernel then says "(unreachable)" where getcwd() would start with '/'.
+	 */
+	if (!cwd_in_root()) {
+		errno = EXDEV;
+		child_fail(pipe_fd, STAGE_CWD, 125);
+	}
 	if (setgroups(id->n_groups, id->groups) < 0)
 		child_fail(pipe_fd, STAGE_GROUPS, 125);
 	if (setgid(id->gid) < 0)
@@ -307,7 +325,8 @@ static void describe_failure(const struct workload *w, const struct start_failur
 		snprintf(err, err_size, "exec '%s': its interpreter was not found", w->argv[0]);
 		break;
 	case STAGE_CWD:
-		snprintf(err, err_size, "working directory '%s': %s", w->cwd, reason);
+		snprintf(err, err_size, "working directory '%s': %s", w->cwd,
+			 failure->error == EXDEV ? "it is outside the container root" : reason);
 		break;
 	case STAGE_GROUPS:
 	case STAGE_GID:

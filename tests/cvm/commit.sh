@@ -84,6 +84,26 @@ assert_eq "pulled manifest" "$("$BUILD/imagec" inspect committed:3 | jq -r .id)"
 assert_eq "pulled diffIDs" "$("$BUILD/imagec" inspect committed:3 | jq -c .diffIDs)" \
 	"$("$BUILD/imagec" --store "$WORK/store2" inspect "127.0.0.1:$port/committed:3" | jq -c .diffIDs)"
 
+# Names as bytes: a file named in UTF-8 is committed and is there in the new image.
+cvm_run --commit named:1 busybox sh -c 'echo x >/café'
+assert_status 0
+cvm_run named:1 cat /café
+assert_status 0
+assert_eq "the UTF-8 named file" x "$(cat "$WORK/out")"
+
+# The commit goes on the image the VM ran, by its ID, even when its tag moves meanwhile.
+base=$("$BUILD/imagec" inspect busybox:latest | jq -c .diffIDs)
+"$CVM" run --events "$WORK/moving.events" --commit moved:1 busybox sh -c 'sleep 6; echo y >/y' \
+	>"$WORK/out" 2>"$WORK/err" &
+cvm_pid=$!
+wait_started "$WORK/moving.events"
+"$BUILD/imagec" tag committed:1 busybox:latest
+status=0
+wait "$cvm_pid" || status=$?
+assert_status 0
+assert_eq "the base of the commit" "$base" \
+	"$("$BUILD/imagec" inspect moved:1 | jq -c '.diffIDs[:-1]')"
+
 # --commit is for images.
 cvm_run --commit x:1 --rootfs "$WORK/work.ext4" true
 assert_status 125
