@@ -811,7 +811,10 @@ static void relay(struct run *run)
 		now = clock_ms();
 		if (run->progress_phase && now >= run->progress_drawn_ms + PROGRESS_REDRAW_MS)
 			progress(run, run->progress_phase);
-		if (done_by < 0 && hostchan_done(&run->chan))
+		/* A commit is written after the exit, for as long as it takes: the wait starts
+		 * after. */
+		if (done_by < 0 && hostchan_done(&run->chan) &&
+		    (!run->paths[PATH_COMMIT] || run->committed || run->chan.error_message))
 			done_by = now + run->options.stop_timeout_s * 1000ll + SHUTDOWN_WAIT_MS;
 		if (drained_by < 0 && run->qemu_pid == 0)
 			drained_by = now + DRAIN_WAIT_MS;
@@ -827,8 +830,16 @@ static void relay(struct run *run)
 					  run->options.timeout_s);
 			stop(run, 0, &kill_at);
 		}
-		if ((kill_at >= 0 && now >= kill_at) || (done_by >= 0 && now >= done_by))
+		if (kill_at >= 0 && now >= kill_at)
 			kill_qemu(run);
+		if (done_by >= 0 && now >= done_by && run->qemu_pid > 0 && !run->qemu_killed) {
+			log_error("the VM did not power off within %u s of the workload's exit; "
+				  "killing it",
+				  (unsigned)((run->options.stop_timeout_s * 1000ll +
+					      SHUTDOWN_WAIT_MS) /
+					     1000));
+			kill_qemu(run);
+		}
 	}
 }
 

@@ -189,15 +189,44 @@ json_t *report_mounts(const struct config *config, const struct blockdev_list *d
 	return body;
 }
 
+/*
+ * The workload's argv, as many arguments as fit in REPORT_ARGV_BYTES of JSON, so that the
+ * started event always fits in a line (a command line of thousands of arguments fits in
+ * config.json, not in one line); *ret_truncated says whether some were left out.
+ */
+static json_t *argv_array(char *const *argv, size_t argc, bool *ret_truncated)
+{
+	json_t *array = json_array();
+	size_t used = 0;
+
+	*ret_truncated = false;
+	for (size_t i = 0; array && i < argc; i++) {
+		json_t *arg = protocol_string(argv[i]);
+		size_t size = arg ? json_dumpb(arg, NULL, 0, JSON_ENCODE_ANY) + 1 : 0;
+
+		if (used + size > REPORT_ARGV_BYTES) {
+			json_decref(arg);
+			*ret_truncated = true;
+			break;
+		}
+		used += size;
+		json_array_append_new(array, arg);
+	}
+	return array;
+}
+
 json_t *report_started(pid_t pid, const struct workload *workload)
 {
 	json_t *body = json_object();
 	size_t argc = 0;
+	bool truncated;
 
 	while (workload->argv[argc])
 		argc++;
 	put(body, "pid", json_integer(pid));
-	put(body, "argv", strings_array((const char *const *)workload->argv, argc));
+	put(body, "argv", argv_array(workload->argv, argc, &truncated));
+	put(body, "argc", json_integer((json_int_t)argc));
+	put(body, "argv_truncated", json_boolean(truncated));
 	put(body, "uid", json_integer(workload->identity.uid));
 	put(body, "gid", json_integer(workload->identity.gid));
 	put(body, "cwd", protocol_string(workload->cwd));

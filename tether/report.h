@@ -26,6 +26,10 @@ json_t *report_config(size_t size, const char *digest, const struct blockdev *de
 json_t *report_image(const struct config_image *image);
 json_t *report_mounts(const struct config *config, const struct blockdev_list *disks,
 		      const struct volume_mounts *volumes);
+/* JSON bytes the started event gives argv at most: the rest of the line is a few KiB. */
+#define REPORT_ARGV_BYTES (32 * 1024)
+
+/* pid, argv (as much as REPORT_ARGV_BYTES holds), argc, argv_truncated, uid, gid, cwd. */
 json_t *report_started(pid_t pid, const struct workload *workload);
 json_t *report_exit(const struct exit_status *exit, bool stop_requested,
 		    const int64_t output_bytes[2]);
