@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,4 +54,14 @@ const char *signals_name(int signal)
 			return signal_names[i].name;
 	}
 	return "SIG?";
+}
+
+const char *signals_text(int signal, char buf[16])
+{
+	const char *name = signals_name(signal);
+
+	if (strcmp(name, "SIG?") != 0)
+		return name;
+	snprintf(buf, 16, "%d", signal);
+	return buf;
 }

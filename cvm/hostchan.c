@@ -172,8 +172,10 @@ static void on_line(struct hostchan *chan, const char *line, size_t length)
 	char err[256];
 
 	if (chan->events) {
-		fprintf(chan->events, "%.*s\n", (int)length, line);
-		fflush(chan->events);
+		if ((fprintf(chan->events, "%.*s\n", (int)length, line) < 0 ||
+		     fflush(chan->events) != 0) &&
+		    !chan->events_errno)
+			chan->events_errno = errno ? errno : EIO;
 	}
 	if (protocol_decode(line, length, &m, err, sizeof(err)) < 0) {
 		chan->bad_lines++;

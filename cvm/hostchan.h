@@ -40,6 +40,7 @@ struct hostchan {
 	int input_fd;		       /* what goes to stdin; -1: the workload reads end of file */
 	int output_fd[HOSTCHAN_PORTS]; /* where STDOUT and STDERR bytes go */
 	FILE *events;		       /* a copy of every line, or NULL */
+	int events_errno;	       /* why writing a copy failed first; 0: it never did */
 	hostchan_event_fn on_event;
 	void *event_data;
 

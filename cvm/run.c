@@ -455,6 +455,12 @@ static int write_config_disk(struct run *run)
 	json_decref(config);
 	if (!text || !path)
 		return -ENOMEM;
+	if (strlen(text) > VMCONFIG_SIZE_MAX) {
+		log_error("config.json would be %zu bytes, more than the %u tether reads (a large "
+			  "environment or command line?)",
+			  strlen(text), VMCONFIG_SIZE_MAX);
+		return -E2BIG;
+	}
 	r = isodisk_write(path, "config.json", text, strlen(text), err, sizeof(err));
 	if (r < 0)
 		log_error("config disk '%s': %s", path, err);
@@ -995,6 +1001,12 @@ int run_wait(struct run *run)
 	progress(run, "booting");
 	relay(run);
 	status = exit_status(run);
+	/* The events file is what a CI job reads afterwards: a short one is said, and fails. */
+	if (run->events && (run->chan.events_errno || fflush(run->events) != 0)) {
+		log_error("events file '%s': %s: events were lost", run->options.events,
+			  strerror(run->chan.events_errno ? run->chan.events_errno : errno));
+		status = RUN_FAILED;
+	}
 	if (run->options.commit && (run->chan.exited || run->committed) && commit_image(run) != 0)
 		return RUN_FAILED;
 	return status;

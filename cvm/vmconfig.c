@@ -212,17 +212,19 @@ int vmconfig_build(const struct options *options, const json_t *inspect, size_t 
 		   json_t **ret_config, char *err, size_t err_size)
 {
 	json_t *config, *args, *process;
+	char signal_text[16];
 	int r;
 
 	r = build_args(options, inspect, &args, err, err_size);
 	if (r < 0)
 		return r;
 	process = build_process(options, args);
-	config = json_pack("{s:i, s:o*, s:o*, s:o*, s:{s:s, s:i}}", "version", 1, "root",
-			   build_root(layer_count, inspect != NULL), "volumes",
-			   build_volumes(options), "process", process, "stop", "signal",
-			   signals_name(options->stop_signal ? options->stop_signal : SIGTERM),
-			   "grace_seconds", (int)options->stop_timeout_s);
+	config = json_pack(
+		"{s:i, s:o*, s:o*, s:o*, s:{s:s, s:i}}", "version", 1, "root",
+		build_root(layer_count, inspect != NULL), "volumes", build_volumes(options),
+		"process", process, "stop", "signal",
+		signals_text(options->stop_signal ? options->stop_signal : SIGTERM, signal_text),
+		"grace_seconds", (int)options->stop_timeout_s);
 	if (!config)
 		return -ENOMEM;
 	if (options->hostname &&

@@ -12,6 +12,9 @@
 
 #include "options.h"
 
+/* The most bytes of config.json tether reads (docs/config.md). */
+#define VMCONFIG_SIZE_MAX (1u << 20)
+
 #define VMCONFIG_SERIAL_CONFIG "config"
 #define VMCONFIG_SERIAL_ROOT "root"
 #define VMCONFIG_SERIAL_SCRATCH "scratch"

@@ -144,6 +144,17 @@ static const char *const INSPECT_ENTRYPOINT =
 	"{\"diffIDs\": [\"" D1 "\"], \"entrypoint\": [\"/init\", \"--flag\"],"
 	" \"cmd\": [\"serve\"]}";
 
+/* A real-time stop signal has no name both C libraries agree on: it goes as its number. */
+static void test_vmconfig_stop_signal_without_a_name(void **state)
+{
+	char *argv[] = { "run", "--stop-signal", "40", "busybox", NULL };
+	json_t *config = build(ARGC(argv), argv, INSPECT, 1);
+
+	(void)state;
+	assert_json(config, "stop", "{\"signal\": \"40\", \"grace_seconds\": 10}");
+	json_decref(config);
+}
+
 static void test_vmconfig_command_keeps_entrypoint(void **state)
 {
 	char *argv[] = { "run", "app", "check", NULL };
@@ -224,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_vmconfig_refuses_nothing_to_run),
 		cmocka_unit_test(test_vmconfig_refuses_bad_metadata),
 		cmocka_unit_test(test_vmconfig_rootfs_is_disk_mode_without_image),
+		cmocka_unit_test(test_vmconfig_stop_signal_without_a_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

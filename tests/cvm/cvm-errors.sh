@@ -1,0 +1,23 @@
+#!/bin/sh
+# What cvm can tell by itself is said by cvm, plainly: a config.json larger than tether reads
+# before any VM boots; an events file that cannot be written fails the run (125) instead of
+# leaving a CI job a short file without a word.
+set -eu
+. tests/cvm/lib.sh
+
+big=$(head -c 100000 /dev/zero | tr '\0' a)
+set --
+for i in 1 2 3 4 5 6 7 8 9 10 11; do
+	set -- "$@" -e "VAR$i=$big"
+done
+cvm_run "$@" busybox true
+assert_status 125
+grep -q "config.json would be [0-9]* bytes, more than the 1048576 tether reads" "$WORK/err" ||
+	fail "a config over the limit: $(cat "$WORK/err")"
+[ ! -s "$WORK/out" ] || fail "a VM ran: $(cat "$WORK/out")"
+
+cvm_run --events /dev/full busybox sh -c 'exit 3'
+assert_status 125
+grep -q "events file '/dev/full': No space left on device: events were lost" "$WORK/err" ||
+	fail "an events file that fills: $(cat "$WORK/err")"
+assert_no_temp_dirs
