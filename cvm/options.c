@@ -99,9 +99,46 @@ void options_volume_free(struct options_volume *volume)
 	*volume = (struct options_volume){ 0 };
 }
 
+/*
+ * path as the container root resolves it, symlinks aside: "/", "." and ".." components taken
+ * lexically, ".." at the root staying there. Returns false when out is too small.
+ */
+static bool normal_path(const char *path, char *out, size_t size)
+{
+	size_t length = 0;
+
+	while (*path) {
+		size_t n;
+
+		while (*path == '/')
+			path++;
+		n = strcspn(path, "/");
+		if (n == 0 || (n == 1 && path[0] == '.')) {
+			path += n;
+			continue;
+		}
+		if (n == 2 && path[0] == '.' && path[1] == '.') {
+			while (length > 0 && out[--length] != '/')
+				;
+			path += n;
+			continue;
+		}
+		if (length + 1 + n >= size)
+			return false;
+		out[length++] = '/';
+		memcpy(out + length, path, n);
+		length += n;
+		path += n;
+	}
+	out[length] = '\0';
+	return true;
+}
+
 static bool path_is_root(const char *path)
 {
-	return strspn(path, "/") == strlen(path);
+	char normal[4096];
+
+	return normal_path(path, normal, sizeof(normal)) && normal[0] == '\0';
 }
 
 int options_parse_volume(const char *spec, struct options_volume *volume, char *err,
@@ -389,20 +426,15 @@ static int parse_option(struct options *options, int option, const char *value, 
 }
 
 /* Two spellings of one path: equal once repeated and trailing slashes are dropped. */
+/* Whether two targets are the same place (as far as cvm can tell without the image). */
 static bool same_path(const char *a, const char *b)
 {
-	for (;;) {
-		while (a[0] == '/' && (a[1] == '/' || a[1] == '\0'))
-			a++;
-		while (b[0] == '/' && (b[1] == '/' || b[1] == '\0'))
-			b++;
-		if (*a != *b)
-			return false;
-		if (*a == '\0')
-			return true;
-		a++;
-		b++;
-	}
+	char normal_a[4096], normal_b[4096];
+
+	if (!normal_path(a, normal_a, sizeof(normal_a)) ||
+	    !normal_path(b, normal_b, sizeof(normal_b)))
+		return strcmp(a, b) == 0;
+	return strcmp(normal_a, normal_b) == 0;
 }
 
 /* A volume is one VM's disk once: the same one twice, or two at one place, is refused. */

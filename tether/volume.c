@@ -115,9 +115,12 @@ static void adopt_target(const struct config_volume *volume, int root_fd, const 
 			 (unsigned)(under->st_mode & 07777));
 }
 
-static int mount_volume(const struct config_volume *volume, const struct blockdev_list *disks,
-			int root_fd, char resolved[VOLUME_PATH_MAX], char *err, size_t err_size)
+static int mount_volume(const struct config *config, size_t index,
+			const struct blockdev_list *disks, int root_fd,
+			struct volume_mounts *mounts, char *err, size_t err_size)
 {
+	const struct config_volume *volume = &config->volumes[index];
+	char *resolved = mounts->resolved[index];
 	_cleanup_close_ int target_fd = -1;
 	const struct blockdev *device;
 	char what[192], path[64];
@@ -150,6 +153,16 @@ static int mount_volume(const struct config_volume *volume, const struct blockde
 		snprintf(err, err_size, "volume target '%s': %s", volume->target, strerror(-r));
 		return r;
 	}
+	/* Two targets an image's symlinks make one: the second would hide the first. */
+	for (size_t i = 0; i < index; i++) {
+		if (strcmp(mounts->resolved[i], resolved) == 0) {
+			snprintf(err, err_size,
+				 "volume targets '%s' and '%s' are the same place inside the root "
+				 "('%s')",
+				 config->volumes[i].target, volume->target, resolved);
+			return -EEXIST;
+		}
+	}
 	if (!volume_target_allowed(resolved)) {
 		snprintf(err, err_size,
 			 "volume target '%s' (inside the root: '%s') is refused: volumes may not "
@@ -178,8 +191,7 @@ int volume_mount_all(const struct config *config, const struct blockdev_list *di
 		     struct volume_mounts *ret, char *err, size_t err_size)
 {
 	for (size_t i = 0; i < config->n_volumes; i++) {
-		int r = mount_volume(&config->volumes[i], disks, root_fd, ret->resolved[i], err,
-				     err_size);
+		int r = mount_volume(config, i, disks, root_fd, ret, err, err_size);
 
 		if (r < 0) {
 			ret->failed = i;

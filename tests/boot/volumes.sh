@@ -44,6 +44,18 @@ assert_clean_exit 0
 debugfs -R 'cat /f' "$data" 2>/dev/null | grep -qx run || fail "the /var/run volume did not get the write"
 debugfs -R 'cat /f' "$logs" 2>/dev/null | grep -qx lib || fail "the /var/lib volume did not get the write"
 
+# Two targets that the image's symlink makes one place (/var/run/v is /run/v): the second
+# would hide the first, so the boot stops, naming both.
+attach_busybox '["true"]' \
+	'"volumes": [{"disk": {"serial": "vol-run"}, "target": "/run/v"},
+		{"disk": {"serial": "vol-lib"}, "target": "/var/run/v"}]'
+attach_disk "$data" vol-run
+attach_disk "$logs" vol-lib
+boot_kernel 'tether.timeout=20'
+assert_console "tether: volume targets '/run/v' and '/var/run/v' are the same place inside the root \('/run/v'\)"
+refute_console 'tether: started'
+assert_clean_exit 125
+
 # '/' and anything under /proc, /sys or /dev is refused, also when reached through '..'.
 for target in / /data/.. /proc /dev/x; do
 	attach_busybox '["true"]' "\"volumes\": [{\"disk\": {\"serial\": \"vol-data\"}, \"target\": \"$target\"}]"

@@ -32,6 +32,8 @@ cvm: see 'cvm --help'" "$(cat "$WORK/err")"
 check_pair data:/a data:/b:ro "volume 'data' is given twice"
 check_pair data:/a other:/a/ "two volumes at '/a/'"
 check_pair data:/srv//a other:/srv/a "two volumes at '/srv/a'"
+check_pair data:/data other:/./data "two volumes at '/./data'"
+check_pair data:/data other:/x/../data "two volumes at '/x/../data'"
 
 # The same disk image twice, also through another name: refused before anything is made.
 mke2fs -q -t ext4 -F "$WORK/disk.img" 8M >/dev/null

@@ -71,6 +71,8 @@ static void test_options_volume_refuses_bad_specs(void **state)
 					      "'rw'");
 	assert_volume_refused("data:/", "volume 'data:/': a volume cannot be mounted at '/'");
 	assert_volume_refused("data://", "volume 'data://': a volume cannot be mounted at '/'");
+	assert_volume_refused("data:/x/..",
+			      "volume 'data:/x/..': a volume cannot be mounted at '/'");
 	assert_volume_refused("./disk.img:/d",
 			      "volume './disk.img:/d': './disk.img' is neither an absolute path to "
 			      "a disk image nor a volume name (a letter or digit, then letters, "
