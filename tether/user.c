@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/cleanup.h"
+
 #define FIELDS_MAX 7
 #define ID_MAX 4294967294ull /* (uid_t)-1 means "no change" to the kernel */
 
@@ -45,26 +47,22 @@ typedef bool (*line_visit_fn)(char **fields, size_t n_fields, void *userdata);
 
 static void for_each_line(const char *text, size_t min_fields, line_visit_fn visit, void *userdata)
 {
-	char line[1024];
+	/* A copy to cut into lines in place: a line is as long as it is (a group of many). */
+	_cleanup_free_ char *copy = text ? strdup(text) : NULL;
 
-	if (!text)
-		return;
-	for (const char *p = text; *p;) {
-		size_t length = strcspn(p, "\n");
+	for (char *line = copy; line && *line;) {
+		size_t length = strcspn(line, "\n");
+		char *next = line + length + (line[length] == '\n');
 		char *fields[FIELDS_MAX];
 		size_t n;
 
-		if (length < sizeof(line) && length > 0 && p[0] != '#' && p[0] != '+' &&
-		    p[0] != '-') {
-			memcpy(line, p, length);
-			line[length] = '\0';
+		line[length] = '\0';
+		if (length > 0 && line[0] != '#' && line[0] != '+' && line[0] != '-') {
 			n = split_fields(line, fields, FIELDS_MAX);
 			if (n >= min_fields && visit(fields, n, userdata))
 				return;
 		}
-		p += length;
-		if (*p == '\n')
-			p++;
+		line = next;
 	}
 }
 

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -41,6 +43,29 @@ static void test_user_resolve_name_takes_passwd_entry_and_groups(void **state)
 	assert_int_equal(id.groups[1], 100);
 	assert_int_equal(id.groups[2], 29);
 	assert_int_equal(id.groups[3], 44);
+}
+
+/* Lines of any length: a user with a long GECOS, a group with a long member list. */
+static void test_user_resolve_long_lines(void **state)
+{
+	char passwd_long[4096], group_long[8192], gecos[3000], members[6000];
+	struct user_identity id;
+	char err[256];
+	size_t n = 0;
+
+	(void)state;
+	memset(gecos, 'g', sizeof(gecos) - 1);
+	gecos[sizeof(gecos) - 1] = '\0';
+	while (n + 12 < sizeof(members))
+		n += (size_t)snprintf(members + n, sizeof(members) - n, "user%04zu,", n);
+	snprintf(members + n, sizeof(members) - n, "app");
+	snprintf(passwd_long, sizeof(passwd_long), "app:x:1000:1000:%s:/home/app:/bin/sh\n", gecos);
+	snprintf(group_long, sizeof(group_long), "app:x:1000:\nmany:x:77:%s\n", members);
+	assert_int_equal(user_resolve("app", passwd_long, group_long, &id, err, sizeof(err)), 0);
+	assert_int_equal(id.uid, 1000);
+	assert_string_equal(id.home, "/home/app");
+	assert_int_equal(id.n_groups, 2);
+	assert_int_equal(id.groups[1], 77);
 }
 
 static void test_user_resolve_uid_with_entry_uses_it(void **state)
@@ -158,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_resolve_name_takes_passwd_entry_and_groups),
+		cmocka_unit_test(test_user_resolve_long_lines),
 		cmocka_unit_test(test_user_resolve_uid_with_entry_uses_it),
 		cmocka_unit_test(test_user_resolve_uid_without_entry_gets_group_0_and_root_home),
 		cmocka_unit_test(test_user_resolve_explicit_group_by_name_and_number),
