@@ -52,15 +52,32 @@ static const char *const port_names[HOSTCHAN_PORTS] = {
 	[HOSTCHAN_STDERR] = PROTOCOL_STDERR_PORT,
 };
 
+/*
+ * text on stderr with its control characters as \xNN: messages carry names from the image
+ * and the guest (an entry point, a path, tether's error events), and an escape sequence in
+ * one must not reach the terminal.
+ */
+static void put_escaped(const char *text)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			fprintf(stderr, "\\x%02x", *c);
+		else
+			fputc(*c, stderr);
+	}
+}
+
 __attribute__((format(printf, 1, 2))) static void log_error(const char *format, ...)
 {
+	char message[4096];
 	va_list args;
 
 	va_start(args, format);
-	fputs("cvm: ", stderr);
-	vfprintf(stderr, format, args);
-	fputc('\n', stderr);
+	vsnprintf(message, sizeof(message), format, args);
 	va_end(args);
+	fputs("cvm: ", stderr);
+	put_escaped(message);
+	fputc('\n', stderr);
 }
 
 static void usage(FILE *out)
@@ -868,7 +885,9 @@ static void show_tail(const char *what, const char *path)
 		char *line = lines[i % CONSOLE_TAIL_LINES];
 
 		line[strcspn(line, "\r\n")] = '\0';
-		fprintf(stderr, "    %s\n", line);
+		fputs("    ", stderr);
+		put_escaped(line);
+		fputc('\n', stderr);
 	}
 }
 

@@ -13,3 +13,11 @@ grep -q 'Linux version' "$WORK/console" || fail "no kernel messages on the conso
 grep -q "tether: workload: exec 'nosuchcmd': No such file or directory" "$WORK/console" ||
 	fail "no tether message on the console: $(tail -n 20 "$WORK/console")"
 assert_no_temp_dirs
+
+# A name with an escape sequence in it is shown, not sent to the terminal.
+cvm_run busybox "$(printf 'no\033[31mcmd')"
+assert_status 127
+grep -qF "exec 'no\\x1b[31mcmd'" "$WORK/err" || fail "the name not escaped: $(od -c "$WORK/err")"
+if grep -q "$(printf '\033')" "$WORK/err"; then
+	fail "an escape character reached stderr"
+fi
