@@ -891,6 +891,23 @@ static void show_tail(const char *what, const char *path)
 	}
 }
 
+/* tether names a volume by its disk's serial: which -v that is, for the user. */
+static void explain_serials(const struct run *run, const char *message)
+{
+	for (size_t i = 0; i < run->options.volume_count; i++) {
+		const struct options_volume *volume = &run->options.volumes[i];
+		char serial[VMCONFIG_SERIAL_SIZE + 2];
+		char quoted[VMCONFIG_SERIAL_SIZE + 4];
+
+		vmconfig_serial(serial, VMCONFIG_SERIAL_VOLUME, i);
+		snprintf(quoted, sizeof(quoted), "'%s'", serial);
+		if (strstr(message, quoted))
+			log_error("(disk %s is -v %s:%s: %s)", quoted,
+				  volume->name ? volume->name : volume->path, volume->target,
+				  volume->name ? run->volume_paths[i] : "a disk image");
+	}
+}
+
 /* Whether the VM has disks whose writes are the user's: a read-write root or volume. */
 static bool writes_disks(const struct run *run)
 {
@@ -912,8 +929,10 @@ static int exit_status(struct run *run)
 				  p == HOSTCHAN_STDOUT ? "stdout" : "stderr",
 				  strerror(chan->output_errno[p]));
 	}
-	if (chan->error_message)
+	if (chan->error_message) {
 		log_error("%s", chan->error_message);
+		explain_serials(run, chan->error_message);
+	}
 	if (chan->bad_lines)
 		log_error("%u lines from tether did not decode", chan->bad_lines);
 	/* Killed before tether's shutdown event, the VM may not have written its volumes back. */

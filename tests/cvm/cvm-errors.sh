@@ -1,7 +1,8 @@
 #!/bin/sh
 # What cvm can tell by itself is said by cvm, plainly: a config.json larger than tether reads
 # before any VM boots; an events file that cannot be written fails the run (125) instead of
-# leaving a CI job a short file without a word.
+# leaving a CI job a short file without a word; a volume tether names by its serial is named
+# as the -v it is.
 set -eu
 . tests/cvm/lib.sh
 
@@ -20,4 +21,13 @@ cvm_run --events /dev/full busybox sh -c 'exit 3'
 assert_status 125
 grep -q "events file '/dev/full': No space left on device: events were lost" "$WORK/err" ||
 	fail "an events file that fills: $(cat "$WORK/err")"
+
+# tether names a volume by its disk's serial; cvm says which -v that is.
+truncate -s 10M "$WORK/nofs.img"
+cvm_run -v "data:/data" -v "$WORK/nofs.img:/raw" busybox true
+assert_status 125
+grep -q "cvm: volume serial 'vol-1' ('/dev/vd[a-z]'): no filesystem on it" "$WORK/err" ||
+	fail "no tether message: $(cat "$WORK/err")"
+grep -qF "cvm: (disk 'vol-1' is -v $WORK/nofs.img:/raw: a disk image)" "$WORK/err" ||
+	fail "which -v it is, not said: $(cat "$WORK/err")"
 assert_no_temp_dirs
