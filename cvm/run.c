@@ -413,6 +413,19 @@ static int lock_volume(struct run *run, size_t i)
 		log_error("volume '%s': %s", what, strerror(-r));
 		return r;
 	}
+	/* A named volume given by its disk's path too: our own lock would say "another VM". */
+	for (size_t j = 0; j < i; j++) {
+		const struct options_volume *other = &run->options.volumes[j];
+		struct stat a, b;
+
+		if (fstat(fd, &a) == 0 && fstat(run->volume_locks[j], &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			log_error("'%s' and '%s' are the same disk, given twice",
+				  other->name ? other->name : other->path, what);
+			close(fd);
+			return -EINVAL;
+		}
+	}
 	if (flock(fd, (volume->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		int r = negative_errno();
 

@@ -44,3 +44,11 @@ kill -INT "$reader"
 wait "$reader" || true
 assert_eq "the first reader's output" one "$(cat "$WORK/reader.out")"
 assert_no_temp_dirs
+
+# A named volume given by its disk's path as well is the same disk twice, not another VM's.
+cvm_run -v shared:/a -v "$TETHER_STORE/volumes/shared.ext4:/b" busybox true
+assert_status 125
+assert_eq "a volume and its own disk" \
+	"cvm: 'shared' and '$TETHER_STORE/volumes/shared.ext4' are the same disk, given twice" \
+	"$(cat "$WORK/err")"
+assert_no_temp_dirs
