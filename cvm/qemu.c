@@ -123,7 +123,7 @@ int qemu_argv(const struct qemu_vm *vm, char ***ret_argv)
 {
 	struct args args = { 0 };
 
-	add(&args, "%s", vm->binary ? vm->binary : "qemu-system-x86_64");
+	add(&args, "%s", vm->binary ? vm->binary : QEMU_DEFAULT);
 	add(&args, "-accel");
 	add(&args, "%s", vm->accel ? vm->accel : "tcg");
 	add(&args, "-m");

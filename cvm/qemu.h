@@ -19,6 +19,9 @@
 #define QEMU_APPEND "console=ttyS0 panic=-1 tether.timeout=30"
 #define QEMU_APPEND_QUIET QEMU_APPEND " quiet"
 
+/* The QEMU run when $QEMU does not name another. */
+#define QEMU_DEFAULT "qemu-system-x86_64"
+
 struct qemu_drive {
 	const char *path;
 	const char *serial;
@@ -32,7 +35,7 @@ struct qemu_port {
 };
 
 struct qemu_vm {
-	const char *binary; /* default: qemu-system-x86_64 */
+	const char *binary; /* default: QEMU_DEFAULT */
 	const char *accel;  /* default: tcg */
 	const char *iso;    /* or kernel and initrd */
 	const char *kernel;

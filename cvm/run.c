@@ -672,7 +672,8 @@ int run_boot(struct run *run)
 	describe_vm(run);
 	run->qemu_pid = qemu_start(&run->vm, run->paths[PATH_QEMU_LOG]);
 	if (run->qemu_pid < 0) {
-		log_error("start QEMU: %s", strerror(-run->qemu_pid));
+		log_error("start QEMU '%s': %s", run->vm.binary ? run->vm.binary : QEMU_DEFAULT,
+			  strerror(-run->qemu_pid));
 		run->qemu_pid = 0;
 		return RUN_FAILED;
 	}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -101,6 +102,7 @@ int spawn_run(char *const argv[], char **ret_output)
 		child_setup(parent);
 		child_stdio(null_fd, ret_output ? pipe_fds[1] : null_fd, -1);
 		execvp(argv[0], argv);
+		dprintf(STDERR_FILENO, "cvm: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 
@@ -120,24 +122,46 @@ int spawn_run(char *const argv[], char **ret_output)
 	return status;
 }
 
+/*
+ * The child's exec either closes the close-on-exec pipe (it ran) or writes its errno there:
+ * a program that cannot be run is the caller's -errno, not a child that exits 127 later.
+ */
 pid_t spawn_background(char *const argv[], const char *log_path)
 {
 	_cleanup_close_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int log_fd =
 		open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+	int exec_fds[2] = { -1, -1 };
 	pid_t parent = getpid(), pid;
+	int error = 0;
+	ssize_t n;
 
-	if (null_fd < 0 || log_fd < 0)
+	if (null_fd < 0 || log_fd < 0 || pipe2(exec_fds, O_CLOEXEC) < 0)
 		return negative_errno();
 	pid = fork();
-	if (pid < 0)
-		return negative_errno();
+	if (pid < 0) {
+		error = errno;
+		close(exec_fds[0]);
+		close(exec_fds[1]);
+		return -error;
+	}
 	if (pid == 0) {
 		child_setup(parent);
 		setsid();
 		child_stdio(null_fd, log_fd, log_fd);
 		execvp(argv[0], argv);
-		_exit(errno == ENOENT ? 127 : 126);
+		error = errno;
+		(void)!write(exec_fds[1], &error, sizeof(error));
+		_exit(error == ENOENT ? 127 : 126);
+	}
+	close(exec_fds[1]);
+	do
+		n = read(exec_fds[0], &error, sizeof(error));
+	while (n < 0 && errno == EINTR);
+	close(exec_fds[0]);
+	if (n == (ssize_t)sizeof(error)) {
+		wait_child(pid);
+		return -error;
 	}
 	return pid;
 }

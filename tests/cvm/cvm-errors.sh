@@ -31,3 +31,16 @@ grep -q "cvm: volume serial 'vol-1' ('/dev/vd[a-z]'): no filesystem on it" "$WOR
 grep -qF "cvm: (disk 'vol-1' is -v $WORK/nofs.img:/raw: a disk image)" "$WORK/err" ||
 	fail "which -v it is, not said: $(cat "$WORK/err")"
 assert_no_temp_dirs
+
+# Tools that cannot be run are named, with why.
+status=0
+QEMU=/nonexistent/qemu "$CVM" run busybox true >"$WORK/out" 2>"$WORK/err" || status=$?
+assert_status 125
+grep -qx "cvm: start QEMU '/nonexistent/qemu': No such file or directory" "$WORK/err" ||
+	fail "QEMU that cannot run: $(cat "$WORK/err")"
+status=0
+IMAGEC=/nonexistent/imagec "$CVM" run busybox true >"$WORK/out" 2>"$WORK/err" || status=$?
+assert_status 125
+grep -qx "cvm: cannot run '/nonexistent/imagec': No such file or directory" "$WORK/err" ||
+	fail "imagec that cannot run: $(cat "$WORK/err")"
+assert_no_temp_dirs
