@@ -14,7 +14,8 @@
 #define OPTIONS_VOLUMES_MAX 16
 #define OPTIONS_ENV_MAX 1024
 #define OPTIONS_MEMORY_DEFAULT_MIB 256
-#define OPTIONS_MEMORY_MIN_MIB 64
+/* Less does not boot: the kernel and the unpacked initramfs need it (64M did not). */
+#define OPTIONS_MEMORY_MIN_MIB 128
 #define OPTIONS_MEMORY_MAX_MIB (256 * 1024)
 #define OPTIONS_CPUS_MAX 64
 #define OPTIONS_STOP_TIMEOUT_DEFAULT 10

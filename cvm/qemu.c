@@ -93,9 +93,13 @@ static void add_drives(struct args *args, const struct qemu_vm *vm)
 		_cleanup_free_ char *path = escape_commas(drive->path);
 
 		args->failed |= !path;
+		/*
+		 * An error of the host's file (its filesystem full) goes to the guest as an I/O
+		 * error: QEMU's default stops the VM, and with no monitor nothing resumes it.
+		 */
 		add(args, "-drive");
-		add(args, "file=%s,if=none,format=raw,id=disk%zu%s", path, i,
-		    drive->read_only ? ",readonly=on" : "");
+		add(args, "file=%s,if=none,format=raw,id=disk%zu,werror=report,rerror=report%s",
+		    path, i, drive->read_only ? ",readonly=on" : "");
 		add(args, "-device");
 		add(args, "virtio-blk-pci,drive=disk%zu,serial=%s", i, drive->serial);
 	}

@@ -154,8 +154,9 @@ static int mount_volume(const struct config *config, size_t index,
 		return r;
 	}
 	/* Two targets an image's symlinks make one: the second would hide the first. */
-	for (size_t i = 0; i < index; i++) {
-		if (strcmp(mounts->resolved[i], resolved) == 0) {
+	for (size_t i = 0; i < config->n_volumes; i++) {
+		if (i != index && mounts->resolved[i][0] &&
+		    strcmp(mounts->resolved[i], resolved) == 0) {
 			snprintf(err, err_size,
 				 "volume targets '%s' and '%s' are the same place inside the root "
 				 "('%s')",
@@ -187,10 +188,51 @@ static int mount_volume(const struct config *config, size_t index,
 	return 0;
 }
 
+/* How deep a target is, its "." and ".." taken as the root resolves them: "/x/./y/.." is 1. */
+static size_t target_depth(const char *target)
+{
+	size_t depth = 0;
+
+	for (const char *p = target; *p;) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			depth -= depth > 0;
+		else if (n > 0 && !(n == 1 && p[0] == '.'))
+			depth++;
+		p += n;
+	}
+	return depth;
+}
+
 int volume_mount_all(const struct config *config, const struct blockdev_list *disks, int root_fd,
 		     struct volume_mounts *ret, char *err, size_t err_size)
 {
+	size_t order[CONFIG_VOLUMES_MAX];
+
+	/* Empty until a volume's target is resolved: what mount_volume() compares with. */
+	for (size_t i = 0; i < config->n_volumes; i++)
+		ret->resolved[i][0] = '\0';
+
+	/*
+	 * Shallowest target first, as container runtimes do: /x then /x/y, whatever order the
+	 * config gives, so that an outer volume never covers an inner one.
+	 */
 	for (size_t i = 0; i < config->n_volumes; i++) {
+		size_t j = i;
+
+		while (j > 0 && target_depth(config->volumes[order[j - 1]].target) >
+					target_depth(config->volumes[i].target)) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	for (size_t k = 0; k < config->n_volumes; k++) {
+		size_t i = order[k];
 		int r = mount_volume(config, i, disks, root_fd, ret, err, err_size);
 
 		if (r < 0) {

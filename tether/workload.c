@@ -230,6 +230,21 @@ static void reset_signals(void)
  * Enter root the way switch_root does: pivot_root is refused when the old root is the
  * initramfs, so the root mount is moved over "/" in a mount namespace of the child's own.
  */
+/*
+ * The pipes on stdio (to the stdout and stderr ports) become the workload user's, as a
+ * container runtime does: /dev/stdout, /proc/self/fd/1 and `tee /dev/stderr` open them
+ * again, which a pipe of root's with mode 0600 refuses to another user.
+ */
+static void give_stdio_pipes(const struct user_identity *id)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+			(void)!fchown(fd, id->uid, id->gid);
+	}
+}
+
 /* Whether the working directory is reachable from the process's root. */
 static bool cwd_in_root(void)
 {
@@ -289,6 +304,7 @@ _Noreturn static void child_run(const struct workload *w, const char *root, cons
 		errno = EXDEV;
 		child_fail(pipe_fd, STAGE_CWD, 125);
 	}
+	give_stdio_pipes(id);
 	if (setgroups(id->n_groups, id->groups) < 0)
 		child_fail(pipe_fd, STAGE_GROUPS, 125);
 	if (setgid(id->gid) < 0)

@@ -29,3 +29,11 @@ assert_status 0
 cvm_run -v scratchpad:/tmp busybox stat -c "%u:%g %a" /tmp
 assert_eq "a used volume's owner and mode" "1000:1000 700" "$(cat "$WORK/out")"
 assert_no_temp_dirs
+
+# Nested volumes, the inner one given first: the outer is mounted first, so neither hides
+# the other.
+cvm_run -v inner:/x/y -v outer:/x busybox sh -c \
+	'echo in >/x/y/f && cut -d" " -f2 /proc/mounts | grep "^/x"'
+assert_status 0
+assert_eq "nested volumes, outer first" "/x /x/y" "$(paste -sd' ' "$WORK/out")"
+assert_no_temp_dirs

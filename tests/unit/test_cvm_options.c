@@ -258,7 +258,7 @@ static void test_options_refuses_bad_values(void **state)
 	REFUSED("option '-v' needs a value", "-v");
 	REFUSED("option '--events' needs a value", "--events");
 	REFUSED("memory '12Q': expected a size such as 512M or 2G", "-m", "12Q", "busybox");
-	REFUSED("memory '32M': must be from 64M to 256G", "-m", "32M", "busybox");
+	REFUSED("memory '96M': must be from 128M to 256G", "-m", "96M", "busybox");
 	REFUSED("cpus '0': expected a whole number from 1 to 64", "--cpus", "0", "busybox");
 	REFUSED("cpus '1.5': expected a whole number from 1 to 64", "--cpus", "1.5", "busybox");
 	REFUSED("stop signal 'NOPE': not a signal name or number", "--stop-signal", "NOPE",
