@@ -247,6 +247,7 @@ int gc_verify(struct store *store)
 	if (bad)
 		return error_set(-EBADMSG, "%d problems in %d blobs and %d images", bad, blobs,
 				 images);
-	printf("verified %d blobs and %d images\n", blobs, images);
+	printf("verified %d blob%s and %d image%s\n", blobs, blobs == 1 ? "" : "s", images,
+	       images == 1 ? "" : "s");
 	return 0;
 }

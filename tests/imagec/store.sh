@@ -126,7 +126,7 @@ assert_fails_with "no image '$docker_id'" "$IMAGEC" inspect "$docker_id"
 "$IMAGEC" gc >"$WORK/gc"
 assert_eq "gc" "removed 2 blobs, 0 disks, 0 temporary files" "$(cat "$WORK/gc")"
 "$IMAGEC" verify >"$WORK/verify"
-assert_eq "verify" "verified 3 blobs and 1 images" "$(cat "$WORK/verify")"
+assert_eq "verify" "verified 3 blobs and 1 image" "$(cat "$WORK/verify")"
 
 # Corruption: a flipped byte in a layer is found by verify.
 blob="$STORE/blobs/sha256/${layer#sha256:}"
