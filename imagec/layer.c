@@ -284,7 +284,8 @@ static int layer_hash_zstd(int fd, struct digest_hasher *hasher)
 		ZSTD_inBuffer input = { in, (size_t)n, 0 };
 
 		any = true;
-		while (r >= 0 && input.pos < input.size) {
+		/* Until the input is taken and the output no longer fills: nothing is held back. */
+		for (bool full = true; r >= 0 && (input.pos < input.size || full);) {
 			ZSTD_outBuffer output = { out, LAYER_BUFFER, 0 };
 
 			left = ZSTD_decompressStream(zstd, &output, &input);
@@ -293,20 +294,7 @@ static int layer_hash_zstd(int fd, struct digest_hasher *hasher)
 					      ZSTD_getErrorName(left));
 			else
 				digest_hasher_update(hasher, out, output.pos);
-		}
-		/* What a frame still holds when the input is all given. */
-		while (r >= 0 && left > 0) {
-			ZSTD_inBuffer none = { in, 0, 0 };
-			ZSTD_outBuffer output = { out, LAYER_BUFFER, 0 };
-
-			left = ZSTD_decompressStream(zstd, &output, &none);
-			if (ZSTD_isError(left))
-				r = error_set(-EBADMSG, "zstd decompression failed: %s",
-					      ZSTD_getErrorName(left));
-			else
-				digest_hasher_update(hasher, out, output.pos);
-			if (output.pos == 0)
-				break;
+			full = output.pos == output.size;
 		}
 	}
 	ZSTD_freeDStream(zstd);
